@@ -1,0 +1,1 @@
+"""Test problems with analytic derivatives (used by tests, benchmarks and examples)."""
