@@ -1,0 +1,177 @@
+"""Tests of curvopt.certificate.certify on LocalModel records built directly.
+
+H = Q diag(lam) Q' with known lam (seeded Q), errors set to realistic finite-difference
+levels (1e-9 elementwise unless stated); decisions are checked against the known spectrum.
+"""
+import json
+
+import numpy as np
+import pytest
+
+from curvopt.certificate import CLASSES, certify
+from curvopt.model import LocalModel
+
+
+def known(lam, seed=0):
+    lam = np.asarray(lam, dtype=float)
+    Q, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((lam.size, lam.size)))
+    H = (Q * lam) @ Q.T
+    return 0.5 * (H + H.T)
+
+
+def model(H, g=None, f=1.0, g_err=1e-10, H_err=1e-9, exact=False):
+    n = H.shape[0]
+    g = np.zeros(n) if g is None else np.asarray(g, dtype=float)
+    return LocalModel(x=np.arange(n, dtype=float), f=f, g=g, H=H,
+                      g_err=np.full(n, g_err), H_err=np.full((n, n), H_err),
+                      exact_hessian=exact, nfev=7)
+
+
+@pytest.mark.parametrize("lam_min, expected", [
+    (1e-3, "minimum"), (-1e-3, "saddle"), (0.0, "degenerate")])
+def test_known_spectra(lam_min, expected):
+    H = known([lam_min, 0.5, 1.0, 3.0, 10.0], seed=1)
+    c = certify(model(H))
+    assert c.classification == expected
+    assert c.is_minimum == (expected == "minimum")
+    assert c.stationary is True and c.inconclusive == ""
+    assert c.lam_err < 1e-6
+    assert c.negative_directions.shape == (5, int(expected == "saddle"))
+
+
+def test_maximum_and_negative_direction():
+    c = certify(model(-known([1.0, 2.0, 3.0])))
+    assert c.classification == "maximum"
+    c = certify(model(np.diag([2.0, -2.0])))
+    assert c.classification == "saddle"
+    assert np.allclose(np.abs(c.negative_directions[:, 0]), [0.0, 1.0])
+
+
+def test_eigenvalue_inside_the_bound_is_not_decided_either_way():
+    for lam_min in (3.9e-6, -3.9e-6):       # bound is 4 * 1e-6 + rounding
+        c = certify(model(known([lam_min, 1.0, 2.0, 3.0]), H_err=1e-6))
+        assert c.classification == "degenerate"
+        assert abs(c.lam_min) <= c.lam_err and not c.is_minimum
+        assert c.negative_directions.shape[1] == 0
+
+
+def test_negative_plus_flat_is_inconclusive_with_direction():
+    c = certify(model(np.diag([-1.0, 0.0, 0.0])))
+    assert c.classification == "inconclusive"
+    assert "negative curvature certified" in c.inconclusive and "saddle or maximum" in c.inconclusive
+    assert c.negative_directions.shape == (3, 1)
+
+
+def test_nan_errors_never_decide():
+    H = known([1.0, 2.0])
+    c = certify(model(H, H_err=np.nan))
+    assert c.classification == "inconclusive" and "not estimated" in c.inconclusive
+    assert np.isnan(c.lam_err) and c.standard_errors is None
+    c = certify(model(H, g_err=np.nan))
+    assert c.classification == "inconclusive" and c.stationary is None
+    assert "not estimated" in c.inconclusive
+
+
+def test_gradient_decisions_account_for_error():
+    H = known([1.0, 2.0])
+    tol = 1e-5 * 3.0                        # gtol * max(1, |f|) with f = 3
+    c = certify(model(H, g=[5 * tol, 0.0], f=3.0, g_err=1e-10))
+    assert c.classification == "not_stationary" and c.stationary is False
+    assert c.grad_tol == pytest.approx(tol)
+    c = certify(model(H, g=[0.9 * tol, 0.0], f=3.0, g_err=0.2 * tol))
+    assert c.classification == "inconclusive" and c.stationary is None
+    assert "straddles" in c.inconclusive
+    c = certify(model(H, g=[0.0, 0.0], f=3.0, g_err=2 * tol))
+    assert c.stationary is None and "exceeds the tolerance" in c.inconclusive
+    c = certify(model(H, g=[0.5 * tol, 0.0], f=3.0, g_err=0.1 * tol))
+    assert c.classification == "minimum"
+    c = certify(model(np.diag([1.0, -1.0]), g=[0.9 * tol, 0.0], f=3.0, g_err=0.2 * tol))
+    assert "not a minimum" in c.inconclusive and c.negative_directions.shape[1] == 1
+
+
+def test_standard_errors_newton_decrement_and_warning():
+    H = known([0.5, 2.0, 4.0], seed=5)
+    g = np.array([1e-7, -2e-7, 3e-7])
+    c = certify(model(H, g=g, f=-2.0), names=["a", "b", "c"])
+    Hinv = np.linalg.inv(H)
+    assert np.allclose(c.standard_errors, np.sqrt(np.diag(Hinv)), rtol=1e-12)
+    assert c.rel_grad == pytest.approx(g @ Hinv @ g / 2.0, rel=1e-10)
+    assert c.se_warning == ""
+    c = certify(model(known([-0.5, 2.0, 4.0])))
+    assert c.standard_errors is None and "not certified positive definite" in c.se_warning
+    assert c.rel_grad is None
+
+
+def test_curvature_along_gradient_and_longest_decreasing_step():
+    H = known([0.1, 1.0, 5.0], seed=2)
+    g = np.array([1.0, -2.0, 0.5])
+    c = certify(model(H, g=g))
+    assert c.classification == "not_stationary"
+    assert c.curvature_along_grad == pytest.approx(g @ H @ g / (g @ g))
+    m = model(H, g=g)
+    t = c.max_descent_step
+    assert m.predicted_reduction(-0.999 * t * g) > 0 >= m.predicted_reduction(-1.001 * t * g)
+    c = certify(model(np.diag([-1.0, 1.0]), g=[1.0, 0.0]))
+    assert c.max_descent_step == np.inf and c.curvature_along_grad == -1.0
+    assert certify(model(H)).curvature_along_grad is None
+
+
+def test_flat_parameters_follow_the_null_eigenspace():
+    v = np.array([1.0, 1.0, 0.0, 0.0]) / np.sqrt(2)      # null direction mixes a and b
+    P = np.eye(4) - np.outer(v, v)
+    H = P @ np.diag([1.0, 2.0, 3.0, 4.0]) @ P
+    c = certify(model(0.5 * (H + H.T)), names=["a", "b", "c", "d"])
+    assert c.classification == "degenerate"
+    assert c.flat_parameters == ("a", "b")
+    assert certify(model(0.5 * (H + H.T))).flat_parameters == (0, 1)
+
+
+def test_exact_hessian_uses_rounding_bound_only():
+    H = known([1e-9, 1.0, 2.0])
+    c = certify(model(H, H_err=0.0, exact=True))
+    assert c.classification == "minimum" and c.lam_err < 1e-14
+    assert "exact" in str(c)
+
+
+def test_report_and_json():
+    c = certify(model(np.diag([2.0, -2.0])), names=["x", "y"])
+    text = str(c)
+    assert text.splitlines()[0].startswith("curvopt certificate: SADDLE")
+    assert "certified < 0" in text and "negative-curvature direction" in text
+    d = c.to_dict()
+    json.dumps(d, allow_nan=False)
+    assert d["classification"] == "saddle" and d["names"] == ["x", "y"]
+    assert all(type(u) is float for u in d["lam"])
+    assert type(d["is_minimum"]) is bool and type(d["rank"]) is int
+    d = certify(model(np.diag([-1.0, 1.0]), g=[1.0, 0.0])).to_dict()
+    assert d["max_descent_step"] == "inf"
+    assert certify(model(known([1.0]), H_err=np.nan)).to_dict()["lam_err"] is None
+    assert set(CLASSES) >= {c.classification}
+
+
+def test_large_report_is_truncated():
+    c = certify(model(known(np.linspace(1, 2, 30))))
+    assert "more" in str(c) and len(str(c).splitlines()) < 30
+
+
+@pytest.mark.parametrize("field, value, msg", [
+    ("f", np.nan, "f at the point is not finite"),
+    ("g", np.array([np.inf, 0.0]), "gradient g at the point has non-finite"),
+    ("g", np.zeros(3), "g has shape"),
+    ("H", np.zeros((3, 3)), "H has shape"),
+    ("H", np.array([[1.0, np.nan], [np.nan, 1.0]]), "Hessian H at the point has non-finite"),
+    ("H_err", -np.ones((2, 2)), "H_err must be >= 0"),
+])
+def test_bad_models(field, value, msg):
+    kw = dict(x=np.zeros(2), f=0.0, g=np.zeros(2), H=np.eye(2), g_err=np.zeros(2),
+              H_err=np.zeros((2, 2)))
+    kw[field] = value
+    with pytest.raises(ValueError, match=msg):
+        certify(LocalModel(**kw))
+
+
+def test_bad_options():
+    with pytest.raises(ValueError, match="names"):
+        certify(model(np.eye(2)), names=["a"])
+    with pytest.raises(ValueError, match="gtol"):
+        certify(model(np.eye(2)), gtol=0.0)
