@@ -1,0 +1,108 @@
+"""The example scripts, run in quick mode, and the plot helpers.
+
+Each example's ``main(["--quick", "--no-plot"])`` returns a dict of outcomes; the tests
+assert them against a peer computed in the same run (statsmodels fits, ``numpy.linalg.eigh``,
+analytic derivatives). Figures are exercised once per helper on synthetic inputs and by
+the examples that write PNGs (to a temporary folder).
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+sys.path.insert(0, str(EXAMPLES))
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg", force=True)
+sm = pytest.importorskip("statsmodels.api")
+
+
+def _example(name):
+    return importlib.import_module(name)
+
+
+# --- data and likelihood kernels (no solver involved) --------------------------------
+
+def test_mtcars_data_matches_published_summaries():
+    """Means/SDs of R's mtcars (Henderson & Velleman 1981) and the lm(mpg ~ wt) fit."""
+    d = _example("_common").load_mtcars()
+    assert len(d["mpg"]) == 32
+    np.testing.assert_allclose([d["mpg"].mean(), d["mpg"].std(ddof=1)], [20.090625, 6.026948],
+                               rtol=1e-6)
+    np.testing.assert_allclose([d["drat"].mean(), d["drat"].std(ddof=1)],
+                               [3.5965625, 0.5346787], rtol=1e-6)
+    np.testing.assert_allclose([d["wt"].mean(), d["wt"].std(ddof=1)], [3.21725, 0.9784574],
+                               rtol=1e-6)
+    slope, intercept = np.polyfit(d["wt"], d["mpg"], 1)
+    np.testing.assert_allclose([intercept, slope], [37.2851, -5.3445], atol=1e-4)
+
+
+def _random_beta(k, seed):
+    return np.random.default_rng(seed).normal(scale=0.05, size=k)
+
+
+def test_logit_and_poisson_kernels_match_statsmodels_loglike_and_score():
+    glm, lg, po = _example("_glm"), _example("glm_logistic"), _example("glm_poisson")
+    X, y, off, _ = lg.load_spector()
+    model = sm.Logit(y, X)
+    b = _random_beta(X.shape[1], 1)
+    np.testing.assert_allclose(glm.logit_nll(b, X, y, off), -model.loglike(b), rtol=1e-12)
+    np.testing.assert_allclose(glm.logit_grad(b, X, y, off), -model.score(b), rtol=1e-10)
+    X, y, off, _ = po.load_star98()
+    model = sm.Poisson(y, X, offset=off)
+    b = _random_beta(X.shape[1], 2) * 0.1
+    np.testing.assert_allclose(glm.poisson_nll(b, X, y, off), -model.loglike(b), rtol=1e-12)
+    np.testing.assert_allclose(glm.poisson_grad(b, X, y, off), -model.score(b), rtol=1e-9)
+
+
+def test_negbin_kernel_matches_scipy_nbinom():
+    """NB2 with r = 1/alpha, p = r/(r + mu) is scipy's nbinom(r, p)."""
+    from scipy.stats import nbinom
+    glm, nb = _example("_glm"), _example("glm_negbin")
+    X, y, off, _ = nb.load_randhie(quick=True)
+    beta, alpha = _random_beta(X.shape[1], 3), 1.3
+    mu, r = np.exp(X @ beta), 1.0 / alpha
+    expected = -np.sum(nbinom.logpmf(y, r, r / (r + mu)))
+    theta = np.append(beta, np.log(alpha))
+    np.testing.assert_allclose(glm.negbin_nll(theta, X, y, off), expected, rtol=1e-12)
+
+
+# --- plot helpers on synthetic inputs -------------------------------------------------
+
+def test_plot_spectrum_colours_by_certified_sign():
+    import matplotlib.pyplot as plt
+    from curvopt.plot import plot_spectrum
+    ax = plot_spectrum(np.array([-1e-3, -1e-7, 2e-7, 1e-2]), 1e-5)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["certified > 0 (1)", "certified < 0 (1)", "0 within error (2)"]
+    assert ax.get_xlabel() and ax.get_ylabel()
+    plt.close(ax.figure)
+    with pytest.raises(TypeError, match="lam_err"):
+        plot_spectrum([1.0, 2.0])
+
+
+def test_plot_trajectory_legend_lists_trajectories_and_classes(tmp_path):
+    import matplotlib.pyplot as plt
+    from curvopt.plot import CLASS_STYLE, plot_trajectory
+    X = np.array([[1.5, 0.1], [0.5, 0.5], [0.0, 1.4]])
+    ax = plot_trajectory(lambda z: z[0] ** 2 - z[1] ** 2 + z[1] ** 4 / 4, (-2, 2), (-2, 2),
+                         {"run A": (X, ["indefinite", "convex", "minimum"]),
+                          "run B": {"x": -X, "classification": ["concave", "flat", "saddle"]}},
+                         resolution=20)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[:2] == ["run A", "run B"]
+    for c in ("minimum", "saddle", "convex", "indefinite", "concave", "flat"):
+        assert CLASS_STYLE[c][1] in labels
+    assert CLASS_STYLE["maximum"][1] not in labels
+    assert ax.get_xlabel() == "parameter 1" and ax.get_ylabel() == "parameter 2"
+    ax.figure.savefig(tmp_path / "t.png")
+    assert (tmp_path / "t.png").stat().st_size > 1000
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match="2 coordinates"):
+        plot_trajectory(lambda z: 0.0, (0, 1), (0, 1), {"bad": (np.zeros((3, 3)), ["x"] * 3)},
+                        resolution=4)
