@@ -1,0 +1,153 @@
+"""The `Problem` record and the sum-of-squares builder shared by the test sets.
+
+Most More-Garbow-Hillstrom problems are nonlinear least squares,
+
+    f(x) = sum_i r_i(x)^2 = r'r,
+
+so that, with J the Jacobian of r (More, Garbow & Hillstrom 1981, eq. 1.1;
+Nocedal & Wright 2006, eqs. 10.4-10.5, without their factor 1/2),
+
+    grad f(x) = 2 J'r,
+    hess f(x) = 2 (J'J + sum_i r_i hess r_i).
+
+A least-squares problem is therefore given by three functions of x: `r(x)`
+(shape (m,)), `J(x)` (shape (m, n)) and `W(x, w) = sum_i w_i hess r_i(x)`
+(shape (n, n)), the weighted sum of the residual Hessians; `hess` calls it
+with w = r.  Everything is plain float64 numpy, so that the values can be
+checked against a peer library's finite differences.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+__all__ = ["Problem", "get_problem", "least_squares", "make_problem", "mgh_ref", "wsum"]
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """A smooth unconstrained test problem with exact derivatives.
+
+    Attributes
+    ----------
+    name : str
+        Short unique identifier, e.g. ``"rosenbrock"`` or ``"watson_6"``.
+    n : int
+        Number of variables.
+    f, grad, hess : callable
+        ``f(x) -> float``, ``grad(x) -> (n,)`` and ``hess(x) -> (n, n)``,
+        analytic (no finite differences), float64.
+    x0 : ndarray
+        Standard starting point (a copy is handed out by `start`).
+    f_star : float or None
+        Documented optimal (global minimum) value; None when unknown.
+    x_star : ndarray or None
+        A minimizer with ``f(x_star) == f_star`` when one is known exactly
+        (or to the digits the source gives); None otherwise.
+    reference : str
+        Citation of the problem and of the values `x0`, `f_star`.
+    tags : tuple of str
+        Properties, e.g. ``("badly_scaled",)``, ``("saddle_start",)``,
+        ``("symmetry_line",)``, ``("singular_hessian",)``.
+    saddle : ndarray or None
+        For saddle problems: the strict saddle point the start sits on
+        (``"saddle_start"``) or flows into (``"symmetry_line"``).
+    f_local : tuple of float
+        Other documented local-minimum values (a solver may legitimately
+        end at one of them).
+    """
+
+    name: str
+    n: int
+    f: Callable[[np.ndarray], float]
+    grad: Callable[[np.ndarray], np.ndarray]
+    hess: Callable[[np.ndarray], np.ndarray]
+    x0: np.ndarray
+    f_star: float | None
+    x_star: np.ndarray | None
+    reference: str
+    tags: tuple[str, ...] = ()
+    saddle: np.ndarray | None = None
+    f_local: tuple[float, ...] = field(default=())
+
+    def start(self) -> np.ndarray:
+        """Return a fresh copy of the standard starting point."""
+        return np.array(self.x0, dtype=float)
+
+
+def _vec(x) -> np.ndarray | None:
+    if x is None:
+        return None
+    a = np.array(x, dtype=float).ravel()
+    a.setflags(write=False)
+    return a
+
+
+def make_problem(name, f, grad, hess, x0, f_star, x_star, reference,
+                 tags=(), saddle=None, f_local=()) -> Problem:
+    """Build a `Problem`, freezing the arrays and inferring ``n`` from `x0`."""
+    x0 = _vec(x0)
+    return Problem(name=name, n=x0.size, f=f, grad=grad, hess=hess, x0=x0,
+                   f_star=None if f_star is None else float(f_star),
+                   x_star=_vec(x_star), reference=reference,
+                   tags=tuple(tags), saddle=_vec(saddle),
+                   f_local=tuple(float(v) for v in f_local))
+
+
+def least_squares(name, r, J, W, x0, f_star, x_star, reference,
+                  tags=(), saddle=None, f_local=()) -> Problem:
+    """Build the `Problem` f = r'r from residuals, Jacobian and weighted Hessians.
+
+    Parameters
+    ----------
+    r, J, W : callable
+        ``r(x) -> (m,)``, ``J(x) -> (m, n)``, and
+        ``W(x, w) -> sum_i w[i] * hess r_i(x)`` of shape (n, n).
+    Other parameters are those of `Problem`.
+    """
+    def f(x):
+        ri = r(np.asarray(x, dtype=float))
+        return float(ri @ ri)
+
+    def grad(x):
+        x = np.asarray(x, dtype=float)
+        return 2.0 * (J(x).T @ r(x))
+
+    def hess(x):
+        x = np.asarray(x, dtype=float)
+        Jx = J(x)
+        H = 2.0 * (Jx.T @ Jx + W(x, r(x)))
+        return 0.5 * (H + H.T)
+
+    return make_problem(name, f, grad, hess, x0, f_star, x_star, reference,
+                        tags=tags, saddle=saddle, f_local=f_local)
+
+
+def mgh_ref(k, note=""):
+    """Citation string of More-Garbow-Hillstrom problem number `k`."""
+    return ("More, Garbow & Hillstrom (1981), ACM TOMS 7(1) 17-41, problem %d%s"
+            % (k, note))
+
+
+def wsum(w, a, b=None):
+    """Return sum_i w_i a_i b_i' for the rows a_i, b_i of `a`, `b` (b = a if omitted)."""
+    return (a * w[:, None]).T @ (a if b is None else b)
+
+
+def get_problem(name) -> Problem:
+    """Return the problem called `name` from the More-Garbow-Hillstrom or the saddle set.
+
+    Raises
+    ------
+    ValueError
+        If no problem has that name.
+    """
+    from .mgh import mgh_problems
+    from .saddles import saddle_problems
+    problems = mgh_problems() + saddle_problems()
+    for p in problems:
+        if p.name == name:
+            return p
+    raise ValueError("unknown problem %r; known: %s" % (name, ", ".join(p.name for p in problems)))
