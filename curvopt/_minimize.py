@@ -1,0 +1,163 @@
+"""``minimize``: scipy's custom-method contract around the curvopt trust-region loop.
+
+``scipy.optimize.minimize(fun, x0, method=curvopt.minimize)`` calls
+
+    minimize(fun, x0, args=args, jac=jac, hess=hess, hessp=hessp, bounds=bounds,
+             constraints=constraints, callback=callback, **options)
+
+and returns what this returns: a :class:`scipy.optimize.OptimizeResult` (the only module
+of curvopt that builds one). ``tol`` arrives as an option; ``jac=True`` arrives as fun
+wrapped in scipy's ``MemoizeJac`` (handled by :class:`~curvopt.objective.Objective`);
+scipy's finite-difference strings ('2-point', '3-point', 'cs') arrive as ``jac=None`` and
+curvopt uses its own finite differences. Callback rule as scipy's: a callback whose only
+parameter is ``intermediate_result`` receives an ``OptimizeResult`` (x, fun, nit),
+otherwise a copy of x; ``StopIteration`` ends the run with status 99.
+"""
+from __future__ import annotations
+
+import inspect
+import warnings
+
+import numpy as np
+from scipy.optimize import OptimizeResult, OptimizeWarning
+
+from curvopt._status import Status
+from curvopt.objective import Objective
+from curvopt.solver import SolverOptions, solve
+
+__all__ = ["minimize"]
+
+_FD_STRINGS = ("2-point", "3-point", "cs")
+_OPTIONS = {"gtol", "tol", "maxiter", "maxfev", "disp", "initial_trust_radius",
+            "max_trust_radius", "eta", "return_all", "ctol", "hessian_update", "fd_step",
+            "vectorized", "parallel", "history"}
+
+
+def _check_unconstrained(bounds, constraints):
+    hint = ("curvopt is an unconstrained minimizer; reparametrize instead, e.g. x = exp(z) "
+            "for x > 0, x = lo + (hi - lo) / (1 + exp(-z)) for lo < x < hi, or use "
+            "scipy's 'trust-constr' / 'L-BFGS-B'")
+    if bounds is not None:
+        raise ValueError(f"bounds are not supported: {hint}")
+    if constraints is not None and len(constraints if isinstance(constraints, (list, tuple))
+                                       else [constraints]) > 0:
+        raise ValueError(f"constraints are not supported: {hint}")
+
+
+def _solver_options(n, options):
+    unknown = sorted(set(options) - _OPTIONS)
+    if unknown:
+        warnings.warn(f"Unknown solver options: {', '.join(unknown)}", OptimizeWarning,
+                      stacklevel=3)
+    gtol = options.get("gtol", options.get("tol"))
+    gtol = 1e-5 if gtol is None else float(gtol)
+    maxiter = options.get("maxiter")
+    maxiter = 200 * n if maxiter is None else int(maxiter)
+    update = options.get("hessian_update", "sr1")
+    if update not in ("sr1", "fd"):
+        raise ValueError(f"hessian_update must be 'sr1' or 'fd'; got {update!r}")
+    if not (gtol > 0 and maxiter >= 0):
+        raise ValueError(f"need gtol > 0 and maxiter >= 0; got gtol={gtol}, maxiter={maxiter}")
+    delta0 = float(options.get("initial_trust_radius", 1.0))
+    delta_max = float(options.get("max_trust_radius", 1000.0))
+    eta = float(options.get("eta", 0.15))
+    if not (0 < delta0 <= delta_max and 0 <= eta < 0.25):
+        raise ValueError("need 0 < initial_trust_radius <= max_trust_radius and "
+                         f"0 <= eta < 1/4; got {delta0}, {delta_max}, {eta}")
+    return SolverOptions(
+        gtol=gtol, maxiter=maxiter, initial_trust_radius=delta0, max_trust_radius=delta_max,
+        eta=eta, ctol=float(options.get("ctol", 0.0)), hessian_update=update,
+        fd_step=options.get("fd_step"), disp=bool(options.get("disp", False)),
+        keep_history=bool(options.get("history", False)),
+        return_all=bool(options.get("return_all", False)))
+
+
+def _wrap_callback(callback):
+    """scipy's rule: ``intermediate_result`` as only parameter -> OptimizeResult."""
+    if callback is None:
+        return None
+    try:
+        params = set(inspect.signature(callback).parameters)
+    except (TypeError, ValueError):
+        params = set()
+    if params == {"intermediate_result"}:
+        return lambda x, f: callback(intermediate_result=OptimizeResult(x=x, fun=f))
+    return lambda x, f: callback(np.copy(x))
+
+
+def _message(status, cert):
+    msg = status.message
+    if cert is not None and status == Status.DEGENERATE_MINIMUM and cert.flat_parameters:
+        msg += f" Flat parameters: {cert.flat_parameters}."
+    if cert is not None and status == Status.INCONCLUSIVE and cert.inconclusive:
+        msg += f" {cert.inconclusive}"
+    return msg
+
+
+def minimize(fun, x0, args=(), jac=None, hess=None, hessp=None, bounds=None,
+             constraints=(), callback=None, **options):
+    """Minimize a smooth f with second-order steps; stop only on a certificate.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x, *args) -> float``. A numba ``@njit`` function is evaluated in compiled
+        loops. With ``jac=True``, ``fun`` returns ``(f, g)``.
+    x0 : array_like, shape (n,)
+        Start. Ints become float64, float32 stays float32, a 0-d value becomes shape (1,).
+    args : tuple
+        Extra arguments of fun, jac, hess, hessp.
+    jac, hess, hessp : callable, optional
+        Derivatives if available (``jac=True`` also accepted). Strings such as
+        ``'2-point'`` mean "no derivative": curvopt uses its own finite differences.
+    bounds, constraints : must be None / empty
+        curvopt is unconstrained; a ValueError suggests a reparametrization.
+    callback : callable, optional
+        ``callback(xk)`` or ``callback(intermediate_result)`` after each iteration.
+    **options
+        scipy names: ``gtol`` (default 1e-5; stationary means ||grad f|| <= gtol
+        max(1, |f|), certified with the gradient's error bound; ``tol`` sets it too),
+        ``maxiter`` (200 n), ``disp``, ``initial_trust_radius`` (1.0),
+        ``max_trust_radius`` (1000.0), ``eta`` (0.15), ``return_all``. curvopt's:
+        ``maxfev`` (budget of f evaluations, never exceeded), ``ctol`` (a certified minimum
+        needs lam_min - lam_err > ctol, else it is reported degenerate; default 0),
+        ``hessian_update`` ('sr1' default, or 'fd': FD Hessian at every accepted point),
+        ``fd_step`` (absolute finite-difference step, scalar or per coordinate),
+        ``vectorized``, ``parallel`` (see :class:`~curvopt.objective.Objective`),
+        ``history`` (return per-iterate records in ``res.history``).
+
+    Returns
+    -------
+    OptimizeResult
+        x, fun, jac, hess, nit, nfev, njev, nhev, status, success, message, plus
+        ``certificate`` (:class:`~curvopt.certificate.Certificate` at x, or None when the
+        budget left none), ``history`` and ``allvecs`` when asked.
+    """
+    _check_unconstrained(bounds, constraints)
+    jac = None if (isinstance(jac, str) and jac in _FD_STRINGS) or jac is False else jac
+    hess = None if isinstance(hess, str) and hess in _FD_STRINGS else hess
+    if hess is not None and not callable(hess):
+        raise TypeError("hess must be a callable; quasi-Newton strategies are built in")
+    x = np.asarray(x0)
+    if x.ndim > 1:
+        raise ValueError("'x0' must only have one dimension.")
+    args = args if isinstance(args, tuple) else (args,)
+    obj = Objective(fun, np.atleast_1d(x), args, jac=jac, hess=hess, hessp=hessp,
+                    vectorized=bool(options.get("vectorized", False)),
+                    parallel=bool(options.get("parallel", False)),
+                    maxfev=options.get("maxfev"))
+    opts = _solver_options(obj.n, options)
+    run = solve(obj, opts, _wrap_callback(callback))
+    res = OptimizeResult(
+        x=run.x, fun=run.f, jac=run.g, hess=run.H, nit=run.nit, nfev=obj.nfev,
+        njev=obj.njev, nhev=obj.nhev, status=int(run.status), success=run.status.success,
+        message=_message(run.status, run.certificate), certificate=run.certificate)
+    if opts.keep_history:
+        res.history = list(run.history)
+    if opts.return_all:
+        res.allvecs = list(run.allvecs)
+    if opts.disp:
+        print(res.message)
+        print(f"         Current function value: {run.f:.6g}\n         Iterations: {run.nit}"
+              f"\n         Function evaluations: {obj.nfev}")
+    return res

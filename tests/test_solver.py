@@ -1,0 +1,144 @@
+"""The trust-region loop: saddle escape, honest termination, budgets, bad values.
+
+Reference values are analytic (minimizers of closed-form functions) or exact counts.
+"""
+import numpy as np
+import pytest
+
+from curvopt._minimize import minimize
+from curvopt._status import Status
+
+
+def quartic_saddle(x):
+    """x^2 - y^2 + y^4/4: strict saddle at 0, minima at (0, +-sqrt(2)), f* = -1."""
+    return x[0] ** 2 - x[1] ** 2 + x[1] ** 4 / 4
+
+
+def test_quadratic_converges_to_certified_minimum():
+    A = np.array([[3.0, 1.0, 0.0], [1.0, 2.0, 0.5], [0.0, 0.5, 1.0]])
+    b = np.array([1.0, -2.0, 0.5])
+    res = minimize(lambda x: 0.5 * x @ A @ x - b @ x, np.zeros(3))
+    assert res.success and res.status == Status.MINIMUM
+    np.testing.assert_allclose(res.x, np.linalg.solve(A, b), atol=1e-6)
+    assert res.certificate.is_minimum
+
+
+def test_start_exactly_at_saddle_escapes():
+    res = minimize(quartic_saddle, np.zeros(2), history=True)
+    assert res.success and res.certificate.classification == "minimum"
+    assert res.x[0] == pytest.approx(0.0, abs=1e-6)
+    assert abs(res.x[1]) == pytest.approx(np.sqrt(2.0), abs=1e-6)
+    assert res.fun == pytest.approx(-1.0, abs=1e-10)
+    kinds = [row.kind for row in res.history]
+    assert kinds[1] in ("hard_case", "negative_curvature")
+
+
+def test_symmetry_line_start_does_not_stop_at_saddle():
+    # g = (2x, 0) is orthogonal to the negative-curvature direction e_2 on y = 0
+    res = minimize(quartic_saddle, np.array([1.0, 0.0]))
+    assert res.success
+    assert abs(res.x[1]) == pytest.approx(np.sqrt(2.0), abs=1e-6)
+
+
+def test_start_at_a_maximum_escapes():
+    def bowl(x):
+        r2 = x @ x
+        return -r2 + r2 ** 2 / 4          # max at 0, minima on the ring |x| = sqrt(2)
+    res = minimize(bowl, np.zeros(3))
+    assert res.success
+    assert np.linalg.norm(res.x) == pytest.approx(np.sqrt(2.0), abs=1e-6)
+
+
+def test_exact_derivatives_are_used():
+    calls = {"h": 0}
+
+    def hess(x):
+        calls["h"] += 1
+        return np.array([[2.0, 0.0], [0.0, -2.0 + 3 * x[1] ** 2]])
+
+    def jac(x):
+        return np.array([2 * x[0], -2 * x[1] + x[1] ** 3])
+    res = minimize(quartic_saddle, np.zeros(2), jac=jac, hess=hess)
+    assert res.success and res.nhev == calls["h"] > 0 and res.njev > 0
+    assert abs(res.x[1]) == pytest.approx(np.sqrt(2.0), abs=1e-7)
+
+
+def test_nan_mid_run_is_a_rejected_step():
+    def f(x):
+        with np.errstate(invalid="ignore"):
+            return x[0] - np.log(x[0])      # NaN for x < 0; min at 1
+    res = minimize(f, np.array([5.0]), initial_trust_radius=100.0, history=True)
+    assert res.success
+    assert res.x[0] == pytest.approx(1.0, abs=1e-6)
+    assert any(row.kind.endswith("_rejected") for row in res.history)
+
+
+def test_maxfev_is_never_exceeded():
+    count = {"n": 0}
+
+    def rosen(x):
+        count["n"] += 1
+        return 100 * (x[1] - x[0] ** 2) ** 2 + (1 - x[0]) ** 2
+    for maxfev in (1, 7, 60, 150):
+        count["n"] = 0
+        res = minimize(rosen, np.array([-1.2, 1.0]), maxfev=maxfev)
+        assert count["n"] == res.nfev <= maxfev
+        assert not res.success and res.status == Status.MAXFEV
+
+
+def test_maxiter_status():
+    rosen = lambda x: 100 * (x[1] - x[0] ** 2) ** 2 + (1 - x[0]) ** 2
+    res = minimize(rosen, np.array([-1.2, 1.0]), maxiter=3)
+    assert res.nit == 3 and res.status == Status.MAXITER and not res.success
+
+
+def test_user_exception_propagates_unchanged():
+    class Boom(RuntimeError):
+        pass
+    count = {"n": 0}
+
+    def f(x):
+        count["n"] += 1
+        if count["n"] > 5:
+            raise Boom("from the user")
+        return float(x @ x)
+    with pytest.raises(Boom, match="from the user"):
+        minimize(f, np.ones(2))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_nonfinite_at_x0_is_value_error(bad):
+    with pytest.raises(ValueError):
+        minimize(lambda x: bad + x[0], np.zeros(1))
+
+
+def test_degenerate_minimum_is_reported_not_called_strict():
+    # x^4 + y^2: minimizer 0 with a zero Hessian eigenvalue there
+    res = minimize(lambda x: x[0] ** 4 + x[1] ** 2, np.array([1.0, 1.0]))
+    assert res.success
+    assert res.status in (Status.MINIMUM, Status.DEGENERATE_MINIMUM)
+    assert abs(res.x[0]) < 0.05 and abs(res.x[1]) < 1e-6
+    if res.status == Status.DEGENERATE_MINIMUM:
+        assert "degenerate" in res.message
+
+
+def test_unbounded_below_does_not_claim_success():
+    res = minimize(lambda x: -x[0] ** 2 - x[1] ** 2 + 0.1 * x[0], np.zeros(2), maxiter=30)
+    assert not res.success
+
+
+def test_history_records_classification_and_kinds():
+    res = minimize(quartic_saddle, np.array([0.3, 0.0]), history=True)
+    assert res.success
+    last = res.history[-1]
+    assert last.classification == "minimum"
+    assert np.all(np.isfinite([row.f for row in res.history]))
+    assert [row.nit for row in res.history] == list(range(len(res.history)))
+    assert any(row.lam_min < 0 for row in res.history)
+
+
+def test_fd_hessian_every_iteration_option():
+    rosen = lambda x: 100 * (x[1] - x[0] ** 2) ** 2 + (1 - x[0]) ** 2
+    res = minimize(rosen, np.array([-1.2, 1.0]), hessian_update="fd")
+    assert res.success
+    np.testing.assert_allclose(res.x, [1.0, 1.0], atol=1e-5)
