@@ -1,0 +1,140 @@
+"""scipy's custom-method contract (DESIGN.md sec. 2) for curvopt's minimize.
+
+Every test goes through ``scipy.optimize.minimize(..., method=minimize)`` unless it tests
+the direct call. Reference minimizers are analytic (Rosenbrock: x* = 1).
+"""
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from scipy.optimize import OptimizeResult, OptimizeWarning, basinhopping, rosen, rosen_der
+from scipy.optimize import minimize as sp_minimize
+
+from curvopt._minimize import minimize
+
+X0 = np.array([-1.2, 1.0])
+
+
+def rosen_and_grad(x):
+    return rosen(x), rosen_der(x)
+
+
+def test_result_fields_through_scipy():
+    res = sp_minimize(rosen, X0, method=minimize)
+    assert isinstance(res, OptimizeResult)
+    for key in ("x", "fun", "jac", "hess", "nit", "nfev", "njev", "nhev", "status",
+                "success", "message", "certificate"):
+        assert key in res
+    assert res.success and res.status == 0
+    np.testing.assert_allclose(res.x, [1.0, 1.0], atol=1e-6)
+    assert res.fun == pytest.approx(rosen(res.x))
+    assert res.hess.shape == (2, 2) and res.jac.shape == (2,)
+    assert res.njev == 0 and res.nhev == 0 and res.nfev > 0
+
+
+def test_jac_true_memoizejac():
+    res = sp_minimize(rosen_and_grad, X0, jac=True, method=minimize)
+    assert res.success and res.njev > 0
+    np.testing.assert_allclose(res.x, [1.0, 1.0], atol=1e-6)
+
+
+def test_tol_sets_the_certificate_tolerance():
+    res = sp_minimize(rosen, X0, method=minimize, tol=1e-3)
+    assert res.success
+    assert res.certificate.grad_tol == pytest.approx(1e-3 * max(1.0, abs(res.fun)))
+
+
+def test_callback_plain_gets_copy_of_x():
+    seen = []
+    res = sp_minimize(rosen, X0, method=minimize, callback=lambda xk: seen.append(xk))
+    assert len(seen) >= 1 and all(isinstance(v, np.ndarray) and v.shape == (2,) for v in seen)
+    assert seen[-1] is not res.x
+
+
+def test_callback_intermediate_result():
+    seen = []
+
+    def cb(intermediate_result):
+        seen.append(intermediate_result)
+    sp_minimize(rosen, X0, method=minimize, callback=cb)
+    assert all(isinstance(r, OptimizeResult) for r in seen)
+    assert seen[-1].fun == pytest.approx(rosen(seen[-1].x))
+
+
+def test_callback_stop_iteration():
+    def cb(xk):
+        raise StopIteration
+    res = sp_minimize(rosen, X0, method=minimize, callback=cb)
+    assert not res.success and res.status == 99
+    assert res.message == "`callback` raised `StopIteration`."
+    assert res.nit == 1
+
+
+def test_unknown_option_warns():
+    with pytest.warns(OptimizeWarning, match="not_an_option"):
+        sp_minimize(rosen, X0, method=minimize, options={"not_an_option": 1})
+
+
+def test_known_options_do_not_warn():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", OptimizeWarning)
+        sp_minimize(rosen, X0, method=minimize, options=dict(
+            gtol=1e-5, maxiter=500, disp=False, initial_trust_radius=0.5,
+            max_trust_radius=100.0, eta=0.1, return_all=True, maxfev=10_000, ctol=0.0,
+            hessian_update="sr1", fd_step=None, vectorized=False, parallel=False,
+            history=True))
+
+
+@pytest.mark.parametrize("kw", [dict(bounds=[(0, 2), (0, 2)]),
+                                dict(constraints={"type": "ineq", "fun": lambda x: x[0]})])
+def test_bounds_and_constraints_rejected(kw):
+    with pytest.raises(ValueError, match="unconstrained.*exp"):
+        sp_minimize(rosen, X0, method=minimize, **kw)
+
+
+def test_disp_prints_iteration_log(capsys):
+    sp_minimize(rosen, X0, method=minimize, options={"disp": True})
+    out = capsys.readouterr().out
+    for word in ("iter", "norm(g)", "lam_min", "radius", "step", "Certified"):
+        assert word in out
+
+
+def test_return_all_and_history():
+    res = sp_minimize(rosen, X0, method=minimize, options={"return_all": True, "history": True})
+    assert len(res.allvecs) == len(res.history) == res.nit + 1
+    np.testing.assert_array_equal(res.allvecs[0], X0)
+    assert res.history[-1].classification == "minimum"
+
+
+def test_x0_ints_zero_d_and_float32():
+    res = sp_minimize(lambda x: (x[0] - 3.0) ** 2, 0, method=minimize)   # 0-d int
+    assert res.x.shape == (1,) and res.x.dtype == np.float64
+    assert res.x[0] == pytest.approx(3.0, abs=1e-6)
+    direct = minimize(lambda x: (x[0] - 3.0) ** 2, 0)
+    assert direct.x.shape == (1,) and direct.success
+    res32 = sp_minimize(lambda x: np.float32(rosen(x)), X0.astype(np.float32), method=minimize)
+    assert res32.x.dtype == np.float32
+    assert np.all(np.abs(res32.x - 1.0) < 1e-2)
+    with pytest.raises(ValueError):
+        minimize(rosen, np.ones((2, 2)))
+
+
+def test_plain_function_is_picklable_and_basinhopping_works():
+    assert pickle.loads(pickle.dumps(minimize)) is minimize
+    res = basinhopping(lambda x: (x[0] ** 2 - 1.0) ** 2 + x[1] ** 2, np.array([0.3, 0.4]),
+                       niter=3, minimizer_kwargs={"method": minimize}, seed=1)
+    assert res.fun == pytest.approx(0.0, abs=1e-10)
+    assert abs(res.x[0]) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_exact_hessian_through_scipy():
+    from scipy.optimize import rosen_hess
+    res = sp_minimize(rosen, X0, jac=rosen_der, hess=rosen_hess, method=minimize)
+    assert res.success and res.nhev > 0
+    np.testing.assert_allclose(res.x, [1.0, 1.0], atol=1e-7)
+
+
+def test_fd_strings_mean_no_derivative():
+    res = minimize(rosen, X0, jac="2-point", hess="3-point")
+    assert res.success and res.njev == 0 and res.nhev == 0
