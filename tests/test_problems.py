@@ -149,6 +149,21 @@ def test_symmetry_line_start_is_orthogonal_to_negative_curvature(p):
     assert np.all(np.abs(V_s[:, lam_s < 0].T @ d) <= 10 * EPS * np.linalg.norm(d))
 
 
+@pytest.mark.parametrize("method", ["BFGS", "CG"])
+@pytest.mark.parametrize("p", [p for p in SADDLES if "symmetry_line" in p.tags],
+                         ids=lambda p: p.name)
+def test_gradient_methods_from_symmetry_line_converge_to_the_saddle(p, method):
+    """The documented `saddle` is where a method that follows g alone ends."""
+    res = minimize(p.f, p.start(), jac=p.grad, method=method, options={"gtol": 1e-10})
+    assert np.max(np.abs(res.x - p.saddle)) <= 1e-6
+
+
+def test_inputs_are_converted_to_float64():
+    p = get_problem("rosenbrock")
+    assert p.f([-1, 1]) == p.f(np.array([-1.0, 1.0], dtype=np.float32)) == 4.0
+    assert p.grad([1, 1]).dtype == np.float64 and p.hess((1, 1)).dtype == np.float64
+
+
 @pytest.mark.parametrize("p", SADDLES, ids=lambda p: p.name)
 def test_saddle_leads_to_documented_minimum(p):
     """trust-exact from a tiny seeded kick off the saddle reaches f* or a listed local minimum."""

@@ -87,9 +87,19 @@ def _vec(x) -> np.ndarray | None:
 
 def make_problem(name, f, grad, hess, x0, f_star, x_star, reference,
                  tags=(), saddle=None, f_local=()) -> Problem:
-    """Build a `Problem`, freezing the arrays and inferring ``n`` from `x0`."""
+    """Build a `Problem`: float64 wrappers of f, grad, hess, frozen arrays, ``n`` from `x0`."""
     x0 = _vec(x0)
-    return Problem(name=name, n=x0.size, f=f, grad=grad, hess=hess, x0=x0,
+
+    def f64(x):
+        return float(f(np.asarray(x, dtype=float)))
+
+    def grad64(x):
+        return np.asarray(grad(np.asarray(x, dtype=float)), dtype=float)
+
+    def hess64(x):
+        return np.asarray(hess(np.asarray(x, dtype=float)), dtype=float)
+
+    return Problem(name=name, n=x0.size, f=f64, grad=grad64, hess=hess64, x0=x0,
                    f_star=None if f_star is None else float(f_star),
                    x_star=_vec(x_star), reference=reference,
                    tags=tuple(tags), saddle=_vec(saddle),
@@ -108,15 +118,13 @@ def least_squares(name, r, J, W, x0, f_star, x_star, reference,
     Other parameters are those of `Problem`.
     """
     def f(x):
-        ri = r(np.asarray(x, dtype=float))
-        return float(ri @ ri)
+        ri = r(x)
+        return ri @ ri
 
     def grad(x):
-        x = np.asarray(x, dtype=float)
         return 2.0 * (J(x).T @ r(x))
 
     def hess(x):
-        x = np.asarray(x, dtype=float)
         Jx = J(x)
         H = 2.0 * (Jx.T @ Jx + W(x, r(x)))
         return 0.5 * (H + H.T)

@@ -8,6 +8,11 @@ minimum values f*.  Each is written as residuals r(x), Jacobian J(x) and the
 weighted residual Hessian W(x, w) = sum_i w_i hess r_i(x); `_base.least_squares`
 assembles grad f = 2 J'r and hess f = 2 (J'J + W(x, r)).  t denotes the
 problem's abscissae, i the 1-based residual index.
+
+This module holds problems 1-14, 21 and 22 and the registry `mgh_problems`;
+the data-fitting problems 15-19 are in `_mgh_fits` and the variable-dimension
+problems 20 and 23-35 in `_mgh_variable` (split to keep modules short).
+Where the paper lists other local minima, `Problem.f_local` carries them.
 """
 from __future__ import annotations
 

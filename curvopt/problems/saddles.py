@@ -238,17 +238,29 @@ _MF_REF = ("low-rank matrix factorization ||U V' - M||_F^2, M = A B' (4x3, rank 
 
 
 def matrix_factorization(start):
-    """||U V' - M||^2 at U = V = 0 (Hessian eigenvalues +-2 sigma_i(M), +0) or at the
-    critical point U = [sigma_1^.5 u_1, 0], V = [sigma_1^.5 v_1, 0] (negative curvature
-    -2 sigma_2 along the second column pair); f* = 0 at U = A, V = B."""
+    """||U V' - M||_F^2 (rank-2 factors of the 4x3 rank-2 M = A B') at one of three starts.
+
+    * ``"zero"``: U = V = 0, Hessian eigenvalues +-2 sigma_i(M) and 0;
+    * ``"partial"``: the critical point U = [s u_1, 0], V = [s v_1, 0], s = sigma_1^.5,
+      with negative curvature -2 sigma_2 along the second column pair;
+    * ``"symmetry_line"``: U = [s u_1 / 2, 0], V = [s v_1 / 2, 0]: the set {second
+      columns = 0, U = V balanced along (u_1, v_1)} is invariant under the gradient
+      flow, which converges to the ``"partial"`` saddle.
+    f* = 0 at U = A, V = B.
+    """
     M = _MF_A @ _MF_B.T
+    u, sig, vt = np.linalg.svd(M)
     U, V = np.zeros((4, 2)), np.zeros((3, 2))
-    if start == "partial":
-        u, s, vt = np.linalg.svd(M)
-        U[:, 0], V[:, 0] = np.sqrt(s[0]) * u[:, 0], np.sqrt(s[0]) * vt[0]
+    Us, Vs = U.copy(), V.copy()
+    Us[:, 0], Vs[:, 0] = np.sqrt(sig[0]) * u[:, 0], np.sqrt(sig[0]) * vt[0]
+    saddle = np.concatenate((Us.ravel(), Vs.T.ravel()))
+    if start != "zero":
+        scale = 1.0 if start == "partial" else 0.5
+        U, V = scale * Us, scale * Vs
     x_star = np.concatenate((_MF_A.ravel(), _MF_B.T.ravel()))
+    tags = ("symmetry_line",) if start == "symmetry_line" else ("saddle_start",)
     return linear_network(np.eye(3), M, 2, U, V.T, "matrix_factorization_" + start, _MF_REF,
-                          ("saddle_start",), 0.0, x_star)
+                          tags, 0.0, x_star, None if start == "zero" else saddle)
 
 
 def linear_network_zero():
@@ -337,6 +349,7 @@ def saddle_problems():
             double_well_nd([0.0, 0.0, 1.0, 1.0, 1.0, 1.0]),
             double_well_nd([0.0, 0.0, 1.5, 0.8, 1.2, 2.0]), six_hump_camel(), himmelblau(),
             muller_brown(), matrix_factorization("zero"), matrix_factorization("partial"),
+            matrix_factorization("symmetry_line"),
             linear_network_zero(), symmetric_factorization_zero(),
             symmetric_factorization_pca(), phase_retrieval_zero()]
 
