@@ -43,8 +43,8 @@ def fd_tolerance(res, scale):
 
 
 def close_to_documented(value, documented):
-    """|value - f| within the paper's 6 significant digits (rel 1e-5) or 1e-10 absolute."""
-    return any(abs(value - d) <= 1e-5 * abs(d) + 1e-10 for d in documented)
+    """|value - f| within the paper's 6 significant digits (rel 1e-5) or 1e-12 absolute."""
+    return any(abs(value - d) <= 1e-5 * abs(d) + 1e-12 for d in documented)
 
 
 def test_set_sizes_and_names_are_unique():
