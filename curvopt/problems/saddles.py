@@ -24,8 +24,9 @@ from ._base import least_squares, make_problem
 __all__ = ["saddle_problems", "get_saddle_problem"]
 
 
-_DW_REF = ("quartic double-well potential, e.g. Jin, Ge, Netrapalli, Kakade & Jordan "
-           "(2017), ICML, 'How to escape saddle points efficiently', sec. 1")
+_DW_REF = ("quartic double wells (x_i^2 - 1)^2: saddles where some x_i = 0, minima f = 0 at "
+           "x_i = +-1; saddle escape studied e.g. by Jin, Ge, Netrapalli, Kakade & Jordan "
+           "(2017), ICML, 'How to escape saddle points efficiently'")
 
 
 def _refine(grad, hess, x, steps=12):
@@ -53,8 +54,8 @@ def quartic_saddle(x0=(0.0, 0.0)):
     line = x0[0] != 0.0
     return make_problem("quartic_saddle" + ("_symmetry_line" if line else ""), f, grad, hess,
                         x0, -1.0, [0.0, np.sqrt(2.0)],
-                        "Nocedal & Wright (2006), Numerical Optimization, 2nd ed., sec. 2.1 "
-                        "(saddle points); quartic f = x^2 - y^2 + y^4/4",
+                        "f = x^2 - y^2 + y^4/4: strict saddle at 0, H = diag(2, -2), minima "
+                        "f = -1 at (0, +-2^.5); strict saddle as in Ge et al. (2015), COLT",
                         tags=("symmetry_line",) if line else ("saddle_start",),
                         saddle=[0.0, 0.0])
 
@@ -149,8 +150,8 @@ def himmelblau():
 
     s = _refine(grad, hess, [-0.127961, -1.953715])
     return make_problem("himmelblau_saddle", f, grad, hess, s, 0.0, [3.0, 2.0],
-                        "Himmelblau (1972), Applied Nonlinear Programming, McGraw-Hill, "
-                        "p. 428; saddle refined by Newton",
+                        "Himmelblau (1972), Applied Nonlinear Programming, McGraw-Hill; "
+                        "saddle near (-0.127961, -1.953715) refined by Newton",
                         tags=("saddle_start",), saddle=s)
 
 
@@ -165,7 +166,7 @@ def muller_brown():
     The start is the saddle near (0.212, 0.293) between minima B and C.
 
     Three minima: A (-0.558, 1.442) V = -146.70, B (0.623, 0.028) V = -108.17,
-    C (-0.050, 0.467) V = -80.77 (Muller & Brown 1979, Table 1).
+    C (-0.050, 0.467) V = -80.77 (Muller & Brown 1979).
     """
     A, a, b, c = _MB["A"], _MB["a"], _MB["b"], _MB["c"]
 
