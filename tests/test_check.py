@@ -200,3 +200,15 @@ def test_bad_input_names_the_problem(kwargs, msg):
 def test_not_callable():
     with pytest.raises(TypeError, match="callable"):
         check(3.0, [1.0])
+
+
+def test_numba_objective_takes_the_compiled_path():
+    from numba import njit
+
+    @njit
+    def f(x):
+        return x[0] ** 2 - x[1] ** 2 + x[1] ** 4 / 4 + 0.5 * x[2] ** 2
+
+    c = check(f, np.zeros(3))
+    assert c.classification == "saddle"
+    assert np.allclose(np.abs(c.negative_directions[:, 0]), [0.0, 1.0, 0.0], atol=1e-8)
