@@ -121,6 +121,7 @@ class _State:
     cert: object = None           # certificate at x, if any
     kind: str = "start"
     lam_min: float = float("nan")
+    strict: bool = False          # gtol shortcut off: certify only when progress stops
     last_cls: str | None = None
     history: list = field(default_factory=list)
     allvecs: list = field(default_factory=list)
@@ -276,32 +277,52 @@ def _verdict(cert, opts):
 
 
 def _looks_stationary(obj, st, step, opts):
-    """The cheap model says: stationary at this precision, time to certify."""
-    gnorm = float(np.linalg.norm(st.g))
+    """Why the cheap model says "stationary at this precision" ("gtol", "noise"), or None.
+
+    "gtol": ||g|| <= gtol max(1, |f|) / 10, a shortcut skipped in strict mode (after a
+    certificate found curvature that is not certified positive). "noise": the predicted
+    reduction is below the noise of f (plus, where g carries a certified bound, the
+    uncertainty ||g_err|| ||p|| of g'p), or the radius fell to the rounding level of x:
+    no measurable progress is left.
+    """
+    pred_floor = 2.0 * _noise(obj, st)
+    if st.cert is not None:          # g carries a certified bound: pred's uncertainty
+        pred_floor += st.g_tol * float(np.linalg.norm(step.p))
     tiny_radius = st.delta <= 4 * obj.f_eps * max(1.0, float(np.linalg.norm(st.x)))
-    # pred is meaningful only above the noise of f plus its uncertainty |g_err' p|
-    pred_floor = 2.0 * _noise(obj, st) + st.g_tol * float(np.linalg.norm(step.p))
-    return (gnorm <= 0.1 * opts.gtol * max(1.0, abs(st.f))
-            or step.predicted_reduction <= pred_floor or tiny_radius)
+    if step.predicted_reduction <= pred_floor or tiny_radius:
+        return "noise"
+    if not st.strict and np.linalg.norm(st.g) <= 0.1 * opts.gtol * max(1.0, abs(st.f)):
+        return "gtol"
+    return None
 
 
-def _at_stationary_looking_point(obj, st, opts):
-    """Certify (once per point); escape a saddle; return a final Status or None."""
-    if st.cert is not None:                      # certified here, no progress since
-        return _verdict(st.cert, opts)
-    cert = _certify(obj, st, opts)
-    if cert.classification in ("minimum", "degenerate") and \
-            cert.negative_directions.shape[1] == 0:
+def _at_stationary_looking_point(obj, st, opts, reason):
+    """Certify (once per point), escape negative curvature; a final Status or None.
+
+    A certificate reached through the "gtol" shortcut that is not a strict minimum
+    switches to strict mode: the loop goes on from the fresh model (whose trust-region
+    step itself exploits negative curvature) until no measurable progress is left, so a
+    degenerate verdict or an explicit escape is made only where f cannot be lowered.
+    """
+    fresh = st.cert is None
+    cert = _certify(obj, st, opts) if fresh else st.cert
+    cls, neg = cert.classification, cert.negative_directions.shape[1] > 0
+    if cls == "minimum" or (cls == "degenerate" and not neg and not (fresh and reason == "gtol")):
         return _verdict(cert, opts)
-    if cert.negative_directions.shape[1] > 0:
+    if fresh and reason == "gtol" and (neg or cls == "degenerate"):
+        st.strict, st.kind = True, "certified_" + cls
+        return None
+    if neg:
         p, ft, a = _escape(obj, st, cert)
         if p is None:
             return Status.ESCAPE_FAILED
         _accept(obj, st, p, ft, opts, rho=1.0)
-        st.delta, st.kind = a, "negative_curvature"
+        st.delta, st.kind, st.strict = a, "negative_curvature", False
         return None
-    st.kind = "certified_" + cert.classification     # continue from the fresh model
-    return None
+    if fresh:
+        st.kind = "certified_" + cls            # continue from the fresh model
+        return None
+    return _verdict(cert, opts)
 
 
 def _iterate(obj, st, opts):
@@ -311,8 +332,9 @@ def _iterate(obj, st, opts):
         _refresh(obj, st, opts)
         step, lam_min = _step(st)
     st.lam_min = lam_min
-    if _looks_stationary(obj, st, step, opts):
-        return _at_stationary_looking_point(obj, st, opts)
+    reason = _looks_stationary(obj, st, step, opts)
+    if reason is not None:
+        return _at_stationary_looking_point(obj, st, opts, reason)
     pred, p = step.predicted_reduction, step.p
     ft = _trial(obj, st.x, p)
     if (st.f - ft) <= opts.eta * pred and step.alt is not None:   # both signs (hard case)
@@ -326,6 +348,8 @@ def _iterate(obj, st, opts):
     elif rho > ETA_HIGH and norm_p >= (1 - 1e-6) * st.delta:
         st.delta = min(GROW * st.delta, opts.max_trust_radius)
     if rho > opts.eta:
+        if st.f - ft > opts.gtol * max(1.0, abs(st.f)):
+            st.strict = False                    # left the stationary region
         _accept(obj, st, p, ft, opts, rho)
         st.kind = step.kind
     else:
