@@ -5,12 +5,29 @@
 where g and H approximate grad f(x) and hess f(x). Each carries an elementwise bound
 (`g_err`, `H_err`) on its error, so that the layers above (spectrum, certificate, step)
 can tell a real property of f from a property of the numerical error.
+
+:func:`local_model` builds the record from the best information the objective has:
+
+* ``hess`` callable: H = (hess(x) + hess(x)')/2, ``exact_hessian=True``,
+  H_err = 10 f_eps max|H| + |hess(x) - hess(x)'|/2 (rounding level, not an FD bound);
+* ``hessp`` callable: H column by column from hessp(x, e_i), same bounds;
+* ``jac`` only: H by central differences of the gradient (2n gradients; 4n with errors);
+* nothing: the 2n^2 + 1 function-values stencil of :mod:`curvopt.differentiate`, with g
+  read from the stencil's axis points (step ~2h, no extra evaluations).
+
+A user gradient gets the bound g_err = 10 f_eps (|g| + |H| max(1, |x|)), its assumed
+rounding level.  With ``errors=False`` (the solver's cheap path) no second step is
+taken and no noise is estimated: g_err and H_err are NaN ("not estimated"), and the steps
+use the relative noise stored on the objective by an earlier estimate (or f_eps).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+
+from curvopt.differentiate import (S_TRUNC, base_value, gradient_fd, hessian_fd,
+                                   noise_sigma, representable, step_sizes)
 
 
 @dataclass(frozen=True)
@@ -37,6 +54,8 @@ class LocalModel:
         True when H came from a user-supplied callable.
     nfev : int
         Function evaluations spent building this model.
+    step : ndarray or None
+        Finite-difference steps h used for H (None when H came from the user).
     """
 
     x: np.ndarray
@@ -48,6 +67,7 @@ class LocalModel:
     f_noise: float = 0.0
     exact_hessian: bool = False
     nfev: int = 0
+    step: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -56,3 +76,95 @@ class LocalModel:
     def predicted_reduction(self, p: np.ndarray) -> float:
         """-(g'p + p'Hp/2): the decrease of f the model predicts for step p."""
         return -(float(self.g @ p) + 0.5 * float(p @ (self.H @ p)))
+
+
+def local_model(obj, x, *, f0=None, errors=True, step=None):
+    """Build the :class:`LocalModel` of ``obj`` at x.
+
+    Parameters
+    ----------
+    obj : curvopt.objective.Objective
+    x : array_like, shape (n,)
+    f0 : float, optional
+        f(x) when already known (not re-evaluated).
+    errors : bool
+        Estimate the noise of f (ECnoise) and the error bounds (second step 2h).
+        False: cheap path, at most 2n^2 + 1 evaluations, NaN bounds.
+    step : float or array, optional
+        Absolute finite-difference step (default from the noise level, see
+        :mod:`curvopt.differentiate`).
+
+    Returns
+    -------
+    LocalModel
+    """
+    start = obj.nfev
+    x = obj._x(x)
+    f0 = base_value(obj, x, f0)
+    sigma, rel = noise_sigma(obj, x, f0, estimate=errors and not _all_user(obj))
+    h = None
+    if obj.has_hess or obj.has_hessp:
+        H, H_err = _user_hessian(obj, x)
+        g, g_err = _gradient(obj, x, f0, sigma, rel, H, errors)
+    elif obj.has_grad:
+        H, H_err, h = _jac_hessian(obj, x, rel, errors, step)
+        g, g_err = _gradient(obj, x, f0, sigma, rel, H, errors)
+    else:
+        H, g, H_err, g_err, h = hessian_fd(obj, x, f0, sigma, rel, errors=errors, step=step)
+    return LocalModel(x=x.astype(np.float64), f=f0, g=g, H=H, g_err=g_err, H_err=H_err,
+                      f_noise=sigma, exact_hessian=h is None, nfev=obj.nfev - start, step=h)
+
+
+def _all_user(obj):
+    return obj.has_grad and (obj.has_hess or obj.has_hessp)
+
+
+def _user_hessian(obj, x):
+    """(H, H_err) from a user hess or hessp callable: symmetrized, rounding-level bound."""
+    if obj.has_hess:
+        A = obj.hess(x)
+    else:
+        A = np.column_stack([obj.hessp(x, e) for e in np.eye(obj.n)])
+    H = 0.5 * (A + A.T)
+    H_err = 10.0 * obj.f_eps * np.abs(H).max() + 0.5 * np.abs(A - A.T)
+    return H, np.broadcast_to(H_err, H.shape).copy()
+
+
+def _gradient(obj, x, f0, sigma, rel, H, errors):
+    """User gradient with its rounding bound, or central differences."""
+    if obj.has_grad:
+        g = obj.grad(x)
+        scale = np.abs(H) @ np.maximum(1.0, np.abs(x.astype(np.float64)))
+        return g, 10.0 * obj.f_eps * (np.abs(g) + scale)
+    g, g_err, _ = gradient_fd(obj, x, f0, sigma, rel)
+    if not errors:
+        g_err = np.full_like(g, np.nan)
+    return g, g_err
+
+
+def _jac_columns(obj, x, h):
+    """Central differences of the user gradient: columns (g(x+h_i e_i) - g(x-h_i e_i))/(2h_i)."""
+    h, xp, xm = representable(x, h)
+    A = np.empty((obj.n, obj.n))
+    gmax = 0.0
+    for i in range(obj.n):
+        y = x.copy()
+        y[i] = xp[i]
+        gp = obj.grad(y)
+        y[i] = xm[i]
+        gm = obj.grad(y)
+        A[:, i] = (gp - gm) / (xp[i].astype(np.float64) - xm[i].astype(np.float64))
+        gmax = max(gmax, np.abs(gp).max(), np.abs(gm).max())
+    return 0.5 * (A + A.T), A, h, gmax
+
+
+def _jac_hessian(obj, x, rel, errors, step):
+    """(H, H_err, h) from 2n user gradients (4n with errors)."""
+    h = step_sizes(x, 1.0 / 3.0, rel, step)
+    H, A, h, gmax = _jac_columns(obj, x, h)
+    if not errors:
+        return H, np.full_like(H, np.nan), h
+    H2, _, _, gmax2 = _jac_columns(obj, x, 2.0 * h)
+    rnd = 10.0 * obj.f_eps * max(gmax, gmax2) / np.minimum.outer(h, h)
+    H_err = S_TRUNC * np.abs(H - H2) / 3.0 + 0.5 * np.abs(A - A.T) + rnd
+    return H, H_err, h

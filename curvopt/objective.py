@@ -1,0 +1,322 @@
+"""The objective f: validation, evaluation paths, exact counting, budget, best point.
+
+Three evaluation paths, chosen automatically:
+
+* ``jit``: ``fun`` (or the function inside scipy's ``MemoizeJac``, used for ``jac=True``)
+  is a numba dispatcher.  Batches of points are evaluated in compiled loops that call
+  ``fun(x, *args)`` with no Python call per evaluation (:mod:`curvopt._stencils`);
+* ``vectorized``: ``fun(X, *args)`` takes an (n, m) array of m points and returns m values;
+* ``python``: any other callable, evaluated in a plain loop.
+
+``nfev`` counts every evaluation of f in every path.  When an evaluation would exceed
+``maxfev`` it is not made and :class:`BudgetExhausted` is raised.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from curvopt import _stencils
+
+__all__ = ["Objective", "BudgetExhausted", "NonFiniteError", "validate_x0", "is_jit_function"]
+
+
+class BudgetExhausted(RuntimeError):
+    """Raised before an evaluation that would exceed ``maxfev``."""
+
+
+class NonFiniteError(ValueError):
+    """f is not finite at a point where a finite value is required."""
+
+
+def is_jit_function(fun):
+    """True when ``fun`` is a numba CPU dispatcher (compiled ``@njit`` function)."""
+    try:
+        from numba.core.registry import CPUDispatcher
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(fun, CPUDispatcher)
+
+
+def _unwrap_memoize(fun):
+    """(inner, first): the function inside scipy's MemoizeJac, and whether it returns (f, g)."""
+    inner = getattr(fun, "fun", None)
+    if inner is not None and callable(getattr(fun, "derivative", None)):
+        return inner, True
+    return fun, False
+
+
+def validate_x0(x0):
+    """1-D float copy of x0 (float32 stays float32, ints and bools become float64).
+
+    Raises
+    ------
+    ValueError
+        For complex, object or string dtypes, ndim > 1, empty or non-finite x0.
+    """
+    x = np.asarray(x0)
+    if x.dtype.kind not in "biuf":
+        raise ValueError(f"x0 must be real numbers; got dtype {x.dtype}")
+    if x.ndim > 1:
+        raise ValueError(f"x0 must be 1-D; got shape {x.shape}")
+    x = np.atleast_1d(x)
+    dtype = np.float32 if x.dtype == np.float32 else np.float64
+    x = np.array(x, dtype=dtype)
+    if x.size == 0:
+        raise ValueError("x0 must have at least one element")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"x0 must be finite; non-finite entries at {np.flatnonzero(~np.isfinite(x))}")
+    return x
+
+
+def _as_scalar(out):
+    """float(out) for a scalar or size-1 real output; ValueError otherwise."""
+    if isinstance(out, float):
+        return out
+    arr = np.asarray(out)
+    if arr.size != 1:
+        raise ValueError(f"fun must return a scalar; it returned an array of shape {arr.shape}")
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"fun must return a real scalar; got dtype {arr.dtype}")
+    return float(arr.reshape(()))
+
+
+class Objective:
+    """Counted, validated access to f (and optional user derivatives).
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x, *args) -> float``.  A numba dispatcher selects the compiled path.
+    x0 : array_like
+        Starting point, validated by :func:`validate_x0`.
+    args : tuple
+        Extra arguments passed to ``fun``, ``jac``, ``hess``, ``hessp``.
+    jac, hess, hessp : callable or None
+        User derivatives.  ``jac=True`` means ``fun`` returns ``(f, g)``.
+    vectorized : bool
+        ``fun`` accepts an (n, m) array and returns m values.
+    parallel : bool
+        Use numba threads (``prange``) for the Hessian stencil in the jit path.
+    maxfev : int or None
+        Budget of function evaluations.
+    """
+
+    def __init__(self, fun, x0, args=(), *, jac=None, hess=None, hessp=None,
+                 vectorized=False, parallel=False, maxfev=None):
+        if not callable(fun):
+            raise TypeError(f"fun must be callable; got {type(fun).__name__}")
+        self.x0 = validate_x0(x0)
+        self.n = self.x0.shape[0]
+        self.dtype = self.x0.dtype
+        self.args = tuple(args) if isinstance(args, (tuple, list)) else (args,)
+        if jac is True:
+            fun, jac = _memoize(fun)
+        for name, d in (("jac", jac), ("hess", hess), ("hessp", hessp)):
+            if d is not None and not callable(d):
+                raise TypeError(f"{name} must be callable or None; got {d!r}")
+        self.fun, self.jac, self._hess, self._hessp = fun, jac, hess, hessp
+        inner, first = _unwrap_memoize(fun)
+        self.vectorized = bool(vectorized)
+        self.is_jit = is_jit_function(inner) and not self.vectorized
+        self._jit_fun, self._jit_first = inner, first
+        self.parallel = bool(parallel)
+        if maxfev is not None and int(maxfev) < 1:
+            raise ValueError(f"maxfev must be a positive integer; got {maxfev}")
+        self.maxfev = None if maxfev is None else int(maxfev)
+        self.nfev = self.njev = self.nhev = 0
+        self.best_x, self.best_f = None, np.inf
+        self.f_eps = float(np.finfo(self.dtype).eps)
+        self.noise = None  # NoiseEstimate, set by curvopt.noise.noise_level
+        self._kernels = None
+
+    # -- bookkeeping ---------------------------------------------------------------
+    def _charge(self, m):
+        if self.maxfev is not None and self.nfev + m > self.maxfev:
+            raise BudgetExhausted(
+                f"maxfev = {self.maxfev} reached ({self.nfev} used, {m} more needed)")
+
+    def _note_dtype(self, out):
+        if getattr(out, "dtype", None) == np.float32:
+            self.f_eps = max(self.f_eps, float(np.finfo(np.float32).eps))
+
+    def _update_best(self, fx, x):
+        if fx < self.best_f:  # False for NaN
+            self.best_f, self.best_x = fx, np.array(x, dtype=self.dtype)
+
+    def _x(self, x):
+        x = np.asarray(x, dtype=self.dtype)
+        if x.shape != (self.n,):
+            raise ValueError(f"x must have shape ({self.n},); got {x.shape}")
+        return x
+
+    # -- evaluation ----------------------------------------------------------------
+    def f(self, x):
+        """f(x) as a float: one counted evaluation."""
+        x = self._x(x)
+        self._charge(1)
+        if self.vectorized:
+            return float(self._call_vectorized(x[None, :])[0])
+        out = self.fun(x, *self.args)
+        self.nfev += 1
+        self._note_dtype(out)
+        fx = _as_scalar(out)
+        self._update_best(fx, x)
+        return fx
+
+    def _call_vectorized(self, X):
+        out = np.asarray(self.fun(np.ascontiguousarray(X.T), *self.args))
+        self.nfev += X.shape[0]
+        self._note_dtype(out)
+        if out.shape not in ((X.shape[0],), (1, X.shape[0])):
+            raise ValueError(f"vectorized fun must return {X.shape[0]} values for an "
+                             f"({self.n}, {X.shape[0]}) input; got shape {out.shape}")
+        return out.astype(np.float64).ravel()
+
+    def f_many(self, X):
+        """f at each row of X (shape (m, n)): m counted evaluations, array (m,)."""
+        X = np.asarray(X, dtype=self.dtype)
+        if X.ndim != 2 or X.shape[1] != self.n:
+            raise ValueError(f"X must have shape (m, {self.n}); got {X.shape}")
+        self._charge(X.shape[0])
+        if X.shape[0] == 0:
+            return np.empty(0)
+        if self.vectorized:
+            vals = self._call_vectorized(X)
+        elif self.is_jit:
+            vals = self.kernels["f_many"](np.ascontiguousarray(X), self.args)
+            self.nfev += X.shape[0]
+        else:
+            vals = np.empty(X.shape[0])
+            for k in range(X.shape[0]):
+                vals[k] = self.f(X[k])
+            return vals
+        k = int(np.argmin(np.where(np.isnan(vals), np.inf, vals)))
+        self._update_best(vals[k], X[k])
+        return vals
+
+    @property
+    def kernels(self):
+        """Compiled loops specialized to this objective (built on first use)."""
+        if self._kernels is None:
+            self._kernels = _kernel_cache(self._jit_fun, self._jit_first)
+        return self._kernels
+
+    def axis_values(self, x, xp, xm):
+        """(fp, fm) with fp[i] = f(x with x_i -> xp[i]), fm[i] likewise: 2n evaluations."""
+        x = self._x(x)
+        self._charge(2 * self.n)
+        if self.is_jit:
+            fp, fm = self.kernels["axis"](x, xp, xm, self.args)
+            self.nfev += 2 * self.n
+            self._best_of_axis(x, xp, xm, fp, fm)
+            return fp, fm
+        X = np.repeat(x[None, :], 2 * self.n, axis=0)
+        idx = np.arange(self.n)
+        X[2 * idx, idx] = xp
+        X[2 * idx + 1, idx] = xm
+        vals = self.f_many(X)
+        return vals[0::2], vals[1::2]
+
+    def cross_values(self, x, xp, xm, chunk=4096):
+        """F (4, n, n): F[s, i, j] = f(x with x_i, x_j -> corner s) for i < j.
+
+        Corners s = 0, 1, 2, 3 are (xp_i, xp_j), (xp_i, xm_j), (xm_i, xp_j), (xm_i, xm_j).
+        2n(n-1) evaluations.
+        """
+        x = self._x(x)
+        n = self.n
+        self._charge(2 * n * (n - 1))
+        if self.is_jit:
+            kern = self.kernels["cross_parallel" if self.parallel else "cross"]
+            F = kern(x, xp, xm, self.args)
+            self.nfev += 2 * n * (n - 1)
+            self._best_of_cross(x, xp, xm, F)
+            return F
+        F = np.zeros((4, n, n))
+        I, J = _stencils.pair_index(n)
+        for c in range(0, I.size, chunk):
+            i, j = I[c:c + chunk], J[c:c + chunk]
+            for s, (ci, cj) in enumerate(((xp, xp), (xp, xm), (xm, xp), (xm, xm))):
+                X = np.repeat(x[None, :], i.size, axis=0)
+                X[np.arange(i.size), i] = ci[i]
+                X[np.arange(i.size), j] = cj[j]
+                F[s, i, j] = self.f_many(X)
+        return F
+
+    def _best_of_axis(self, x, xp, xm, fp, fm):
+        for vals, xs in ((fp, xp), (fm, xm)):
+            k = int(np.argmin(np.where(np.isnan(vals), np.inf, vals)))
+            if vals[k] < self.best_f:
+                y = x.copy()
+                y[k] = xs[k]
+                self._update_best(vals[k], y)
+
+    def _best_of_cross(self, x, xp, xm, F):
+        n = self.n
+        if n < 2:
+            return
+        mask = np.triu(np.ones((n, n), dtype=bool), 1)
+        G = np.where(mask[None] & ~np.isnan(F), F, np.inf)
+        s, i, j = np.unravel_index(int(np.argmin(G)), G.shape)
+        if G[s, i, j] < self.best_f:
+            y = x.copy()
+            y[i] = (xp if s < 2 else xm)[i]
+            y[j] = (xp if s in (0, 2) else xm)[j]
+            self._update_best(float(G[s, i, j]), y)
+
+    # -- user derivatives ----------------------------------------------------------
+    @property
+    def has_grad(self):
+        return self.jac is not None
+
+    @property
+    def has_hess(self):
+        return self._hess is not None
+
+    @property
+    def has_hessp(self):
+        return self._hessp is not None
+
+    def grad(self, x):
+        """User gradient at x (counted in njev), or None when absent."""
+        if self.jac is None:
+            return None
+        self.njev += 1
+        return np.asarray(self.jac(self._x(x), *self.args), dtype=np.float64).reshape(self.n)
+
+    def hess(self, x):
+        """User Hessian at x (counted in nhev), or None when absent."""
+        if self._hess is None:
+            return None
+        self.nhev += 1
+        H = self._hess(self._x(x), *self.args)
+        H = H.toarray() if hasattr(H, "toarray") else H
+        return np.asarray(H, dtype=np.float64).reshape(self.n, self.n)
+
+    def hessp(self, x, v):
+        """User Hessian-vector product at x (counted in nhev), or None when absent."""
+        if self._hessp is None:
+            return None
+        self.nhev += 1
+        out = self._hessp(self._x(x), np.asarray(v, dtype=self.dtype), *self.args)
+        return np.asarray(out, dtype=np.float64).reshape(self.n)
+
+
+_KERNELS = {}
+
+
+def _kernel_cache(fun, first):
+    """One set of compiled loops per (objective, convention), kept for the process."""
+    key = (id(fun), first)
+    hit = _KERNELS.get(key)
+    if hit is None or hit[0] is not fun:
+        hit = (fun, _stencils.make_jit_kernels(fun, first))
+        _KERNELS[key] = hit
+    return hit[1]
+
+
+def _memoize(fun):
+    """(f, jac) from a function returning (f, g) (jac=True), sharing one evaluation."""
+    from scipy.optimize._optimize import MemoizeJac
+    m = MemoizeJac(fun)
+    return m, m.derivative

@@ -1,0 +1,136 @@
+"""Tests of curvopt.differentiate against analytic derivatives and numdifftools.
+
+Relative error of a Hessian estimate: max |H - H_true| / max |H_true| (per matrix).
+The error bound must cover the true error entry by entry (no extra slack beyond the
+documented S_TRUNC = 2 and K_NOISE = 5 built into the bound).
+"""
+import numpy as np
+import pytest
+from numba import njit
+
+from curvopt.differentiate import gradient, hessian, hessp
+from curvopt.objective import NonFiniteError
+from curvopt.problems.accuracy import accuracy_problems, rosenbrock
+
+PROBLEMS = {p.name: p for p in accuracy_problems()}
+
+
+@njit
+def scaled_jit(x, s):
+    """Badly scaled: f = sum exp(s_i x_i) + (x_0 x_1)^2 with s over 4 decades."""
+    return np.sum(np.exp(s * x)) + (x[0] * x[1]) ** 2
+
+
+def scaled_grad(x, s):
+    g = s * np.exp(s * x)
+    g[0] += 2 * x[0] * x[1] ** 2
+    g[1] += 2 * x[1] * x[0] ** 2
+    return g
+
+
+def scaled_hess(x, s):
+    H = np.diag(s * s * np.exp(s * x))
+    H[0, 0] += 2 * x[1] ** 2
+    H[1, 1] += 2 * x[0] ** 2
+    H[0, 1] = H[1, 0] = 4 * x[0] * x[1]
+    return H
+
+
+S = np.logspace(-2, 2, 6)
+XS = np.array([0.3, -0.7, 0.02, 0.01, -0.005, 0.004])
+
+
+def rel_err(H, Ht):
+    return np.abs(H - Ht).max() / np.abs(Ht).max()
+
+
+@pytest.mark.parametrize("name", ["rosenbrock", "logistic", "quadratic"])
+def test_accuracy_set_hessian_and_bound(name):
+    p = PROBLEMS[name]
+    r = hessian(p.f_jit, p.x, p.args)
+    Ht = p.hess(p.x)
+    assert rel_err(r.ddf, Ht) <= 1e-5
+    assert np.all(r.error >= np.abs(r.ddf - Ht))
+    assert np.array_equal(r.ddf, r.ddf.T)
+    assert np.all(r.df_error >= np.abs(r.df - p.grad(p.x)))
+    n = p.x.size
+    assert r.nfev == 4 * n * n + 1 + 6      # two stencils, f(x), ECnoise line
+
+
+@pytest.mark.parametrize("name", ["rosenbrock", "logistic", "quadratic"])
+def test_as_accurate_as_numdifftools_fixed_step(name):
+    nd = pytest.importorskip("numdifftools")
+    p = PROBLEMS[name]
+    f = (lambda x: p.f_jit(x, *p.args))
+    h = 2e-4
+    r = hessian(p.f_jit, p.x, p.args, step=h, noise=0.0, error=False)
+    assert r.nfev == 2 * p.x.size ** 2 + 1
+    Hn = nd.Hessian(f, step=h)(p.x)
+    Ht = p.hess(p.x)
+    assert rel_err(r.ddf, Ht) <= 1.01 * rel_err(Hn, Ht)
+
+
+def test_badly_scaled_gradient_and_hessian_bounds():
+    for scheme in ("central", "forward"):
+        r = gradient(scaled_jit, XS, (S,), scheme=scheme)
+        assert np.all(r.error >= np.abs(r.df - scaled_grad(XS, S))), scheme
+    r = hessian(scaled_jit, XS, (S,))
+    Ht = scaled_hess(XS, S)
+    assert np.all(r.error >= np.abs(r.ddf - Ht))
+    # one step rule for scales 1e-2..1e2: truncation (s h)^2 on the stiff coordinate
+    assert rel_err(r.ddf, Ht) <= 1e-4
+
+
+def test_paths_agree_exactly():
+    p = rosenbrock(6)
+    py = hessian(lambda x: p.f_jit(x), p.x)
+    jit = hessian(p.f_jit, p.x)
+    par = hessian(p.f_jit, p.x, parallel=True)
+    vec = hessian(lambda X: np.array([p.f_jit(X[:, k].copy()) for k in range(X.shape[1])]),
+                  p.x, vectorized=True)
+    for r in (jit, par, vec):
+        assert np.array_equal(r.ddf, py.ddf) and r.nfev == py.nfev
+
+
+def test_step_options_and_float32():
+    p = rosenbrock(4)
+    r = hessian(p.f_jit, p.x, step=1e-3, error=False)
+    assert np.allclose(r.step, 1e-3, rtol=1e-12)
+    r = hessian(p.f_jit, p.x, rel_step=1e-3, error=False)
+    assert np.allclose(r.step, 1e-3 * np.maximum(1, np.abs(p.x)), rtol=1e-12)
+    x32 = p.x.astype(np.float32)
+    r = hessian(lambda x: np.float32(p.f(x)), x32)
+    Ht = p.hess(x32.astype(np.float64))
+    assert np.all(r.error >= np.abs(r.ddf - Ht))
+    assert rel_err(r.ddf, Ht) <= 1e-2
+
+
+def test_noisy_simulation_bound():
+    """Rosenbrock plus seeded N(0, 1e-6) noise per call: steps and bounds widen."""
+    p = rosenbrock(4)
+    rng = np.random.default_rng(11)
+    r = hessian(lambda x: p.f(x) + 1e-6 * rng.standard_normal(), p.x)
+    Ht = p.hess(p.x)
+    assert 3e-7 <= r.noise <= 3e-6
+    assert np.all(r.error >= np.abs(r.ddf - Ht))
+    assert rel_err(r.ddf, Ht) <= 1e-2
+
+
+def test_hessp_with_and_without_gradient():
+    v = np.random.default_rng(5).standard_normal(6)
+    Hv = scaled_hess(XS, S) @ v
+    for jac in (None, scaled_grad):
+        r = hessp(scaled_jit, XS, v, (S,), jac=jac)
+        assert np.linalg.norm(r.ddf - Hv) <= r.error
+        assert r.error <= 1e-4 * np.linalg.norm(Hv)
+    assert hessp(scaled_jit, XS, np.zeros(6), (S,)).nfev == 0
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_non_finite_values():
+    with pytest.raises(ValueError, match="base point"):
+        hessian(lambda x: np.log(x[0]) + x[1], [-1.0, 1.0])
+    with pytest.raises(NonFiniteError, match="stencil"):
+        hessian(lambda x: np.sqrt(x[0]) + x[1] ** 2, [1e-9, 1.0], step=1e-4)
+    with pytest.raises(ValueError, match="scheme"):
+        gradient(lambda x: x @ x, [1.0], scheme="backward")

@@ -1,0 +1,47 @@
+"""Tests of curvopt.noise (ECnoise, More & Wild 2011) with known noise levels."""
+import numpy as np
+import pytest
+
+from curvopt.noise import ecnoise, noise_level
+from curvopt.objective import Objective
+
+
+def test_ecnoise_on_pure_noise_recovers_sigma():
+    rng = np.random.default_rng(3)
+    est = [ecnoise(1.0 + 1e-3 * rng.standard_normal(7))[0] for _ in range(200)]
+    est = np.array([e for e in est if np.isfinite(e)])
+    assert est.size >= 150
+    assert 0.7e-3 <= np.median(est) <= 1.4e-3
+
+
+def test_noisy_simulation_level():
+    rng = np.random.default_rng(8)
+    r = noise_level(lambda x: np.sum(np.cos(x)) + 1e-5 * rng.standard_normal(), np.ones(5))
+    assert r.status == "ok"
+    assert 3e-6 <= r.sigma <= 3e-5
+    assert r.nfev == 7
+
+
+def test_float32_and_float64_levels():
+    x = np.linspace(0.1, 2.0, 20)
+    f = lambda x: np.sum(np.sin(x) ** 2 + x)   # noqa: E731
+    f32 = noise_level(lambda x: f(x.astype(np.float32)), x)
+    f64 = noise_level(f, x)
+    fx = abs(f(x))
+    assert 1e-9 <= f32.sigma / fx <= 1e-6         # float32 rounding, about 6e-8 relative
+    assert 2.2e-16 <= f64.sigma / fx <= 1e-14      # floored at eps |f|
+    assert f32.sigma > 100 * f64.sigma
+
+
+def test_constant_function_uses_the_floor_and_objective_caches():
+    obj = Objective(lambda x: 4.0, np.zeros(3))
+    r = noise_level(obj, np.zeros(3))
+    assert r.status == "delta too small"
+    assert r.sigma == pytest.approx(4.0 * np.finfo(float).eps)
+    assert obj.noise is r and obj.nfev == 1 + 3 * 6
+
+
+def test_curvature_scale_and_step_rel():
+    r = noise_level(lambda x: 50.0 * x @ x + 1e3, np.zeros(4), f0=1e3)
+    assert r.curv == pytest.approx(100.0, rel=1e-3)
+    assert r.step_rel == pytest.approx(max(np.finfo(float).eps, r.sigma / r.curv))

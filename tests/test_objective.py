@@ -1,0 +1,119 @@
+"""Tests of curvopt.objective: validation, the three evaluation paths, counting, budget."""
+import numpy as np
+import pytest
+from numba import config, njit
+from scipy.optimize._optimize import MemoizeJac
+
+from curvopt.objective import BudgetExhausted, Objective, validate_x0
+
+JIT = not config.DISABLE_JIT      # under NUMBA_DISABLE_JIT=1 @njit functions are plain
+
+
+@njit
+def sq_jit(x, c):
+    return np.sum((x - c) ** 2)
+
+
+@njit
+def sq_fg_jit(x, c):
+    return np.sum((x - c) ** 2), 2.0 * (x - c)
+
+
+def sq_py(x, c):
+    return float(np.sum((x - c) ** 2))
+
+
+def test_x0_validation():
+    assert validate_x0([1, 2]).dtype == np.float64
+    assert validate_x0(np.ones(3, dtype=np.float32)).dtype == np.float32
+    assert validate_x0(2.0).shape == (1,)
+    for bad, word in ((np.ones((2, 2)), "1-D"), ([1j, 2], "real"), (np.array([None]), "real"),
+                      ([np.nan, 1.0], "finite"), ([], "at least one")):
+        with pytest.raises(ValueError, match=word):
+            validate_x0(bad)
+
+
+def test_output_checks_and_size1_arrays():
+    obj = Objective(lambda x: np.array([[x @ x]]), [1.0, 2.0])
+    assert obj.f([1.0, 2.0]) == 5.0
+    bad = Objective(lambda x: x, [1.0, 2.0])
+    with pytest.raises(ValueError, match=r"scalar.*shape \(2,\)"):
+        bad.f([1.0, 2.0])
+    with pytest.raises(ValueError, match="real"):
+        Objective(lambda x: 1j, [1.0]).f([1.0])
+
+
+def test_three_paths_agree_and_count():
+    c = np.array([0.5, -1.0, 2.0])
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((7, 3))
+    calls = []
+
+    def vec(Xt, c):
+        calls.append(Xt.shape)
+        return np.sum((Xt - c[:, None]) ** 2, axis=0)
+
+    objs = [Objective(sq_py, np.zeros(3), (c,)), Objective(vec, np.zeros(3), (c,), vectorized=True),
+            Objective(sq_jit, np.zeros(3), (c,))]
+    assert [o.is_jit for o in objs] == [False, False, JIT]
+    ref = np.array([sq_py(x, c) for x in X])
+    for o in objs:
+        assert np.allclose(o.f_many(X), ref, rtol=1e-15)
+        assert o.nfev == 7
+        assert np.isclose(o.best_f, ref.min()) and np.allclose(o.best_x, X[ref.argmin()])
+    assert calls == [(3, 7)]          # one call for the whole batch
+
+
+def test_memoize_jac_is_detected_as_jit():
+    c = np.array([1.0, 2.0])
+    m = MemoizeJac(sq_fg_jit)
+    obj = Objective(m, np.zeros(2), (c,), jac=m.derivative)
+    assert obj.is_jit == JIT
+    X = np.array([[0.0, 0.0], [1.0, 1.0]])
+    assert np.allclose(obj.f_many(X), [5.0, 1.0])
+    assert np.allclose(obj.grad(np.zeros(2)), [-2.0, -4.0]) and obj.njev == 1
+
+
+def test_jac_true_shares_the_evaluation():
+    c = np.array([1.0, 2.0])
+    obj = Objective(lambda x, c: (sq_py(x, c), 2 * (x - c)), np.zeros(2), (c,), jac=True)
+    assert obj.f(np.zeros(2)) == 5.0
+    assert np.allclose(obj.grad(np.zeros(2)), [-2.0, -4.0])
+    assert (obj.nfev, obj.njev) == (1, 1)
+
+
+@pytest.mark.parametrize("fun", [sq_py, sq_jit])
+def test_budget_raises_before_exceeding(fun):
+    c = np.zeros(2)
+    obj = Objective(fun, np.ones(2), (c,), maxfev=5)
+    for _ in range(4):
+        obj.f(np.ones(2))
+    with pytest.raises(BudgetExhausted):
+        obj.f_many(np.ones((2, 2)))     # would need 6
+    assert obj.nfev == 4
+    obj.f(np.ones(2))
+    with pytest.raises(BudgetExhausted):
+        obj.f(np.ones(2))
+    assert obj.nfev == 5
+
+
+def test_user_exceptions_propagate_unchanged():
+    class Boom(Exception):
+        pass
+
+    def f(x):
+        raise Boom("from user")
+
+    with pytest.raises(Boom, match="from user"):
+        Objective(f, [1.0]).f([1.0])
+
+
+def test_bad_arguments():
+    with pytest.raises(TypeError):
+        Objective(3.0, [1.0])
+    with pytest.raises(TypeError, match="jac"):
+        Objective(sq_py, [1.0], jac="2-point")
+    with pytest.raises(ValueError, match="maxfev"):
+        Objective(sq_py, [1.0], maxfev=0)
+    with pytest.raises(ValueError, match="shape"):
+        Objective(sq_py, [1.0, 2.0], (np.zeros(2),)).f([1.0])
