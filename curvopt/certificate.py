@@ -35,7 +35,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from curvopt.model import LocalModel
-from curvopt.spectrum import Spectrum, spectrum
+from curvopt.spectrum import Spectrum, spectrum_of
 
 CLASSES = ("minimum", "saddle", "maximum", "degenerate", "not_stationary", "inconclusive")
 
@@ -205,6 +205,14 @@ def _standard_errors(sp: Spectrum, stationary, lam_text: str):
                   "sqrt(diag(H^-1)) are undefined at this precision; not reported")
 
 
+def check_options(gtol: float, loading: float) -> None:
+    """ValueError unless 0 < gtol < inf and 0 < loading < 1."""
+    if not (np.isfinite(gtol) and gtol > 0):
+        raise ValueError(f"gtol must be a positive finite number, got {gtol!r}")
+    if not 0 < loading < 1:
+        raise ValueError(f"loading must be in (0, 1), got {loading!r}")
+
+
 def certify(model: LocalModel, *, gtol: float = 1e-5, names=None,
             loading: float = 0.3) -> Certificate:
     """Certify the point of a local model (a pure function: no evaluations of f).
@@ -231,8 +239,7 @@ def certify(model: LocalModel, *, gtol: float = 1e-5, names=None,
     ValueError
         Shapes inconsistent with x, non-finite f, g or H, negative error bounds.
     """
-    if not (np.isfinite(gtol) and gtol > 0):
-        raise ValueError(f"gtol must be a positive finite number, got {gtol!r}")
+    check_options(gtol, loading)
     _validate(model)
     x = np.asarray(model.x)
     if names is not None:
@@ -241,7 +248,7 @@ def certify(model: LocalModel, *, gtol: float = 1e-5, names=None,
             raise ValueError(f"{len(names)} names given for a point of length {x.size}")
     f = float(model.f)
     g = np.asarray(model.g, dtype=np.float64)
-    sp = spectrum(model.H, model.H_err)
+    sp = spectrum_of(model.H, model.H_err)
     gn = float(np.linalg.norm(g))
     ge = float(np.linalg.norm(np.asarray(model.g_err, dtype=np.float64)))
     tol = gtol * max(1.0, abs(f))

@@ -19,7 +19,7 @@ import numpy as np
 
 from dataclasses import replace
 
-from curvopt.certificate import Certificate, certify
+from curvopt.certificate import Certificate, certify, check_options
 from curvopt.differentiate import gradient
 from curvopt.model import LocalModel, local_model
 from curvopt.objective import Objective
@@ -140,6 +140,7 @@ def check(fun_or_result, x=None, args=(), jac=None, hess=None, *, hessp=None,
     if not callable(fun):
         raise TypeError(f"fun must be callable; got {type(fun).__name__}"
                         + (" (use check(result, fun) for an OptimizeResult)" if fun is None else ""))
+    check_options(gtol, loading)
     names = None if names is None else tuple(str(s) for s in names)
     point = _point(point, names)
     obj = Objective(fun, point, args, jac=jac, hess=hess, hessp=hessp,

@@ -106,7 +106,7 @@ def weyl_bound(H_err) -> float:
     return float(np.linalg.norm(B, 2)) if B.size else 0.0
 
 
-def spectrum(H, H_err=None) -> Spectrum:
+def spectrum_of(H, H_err=None) -> Spectrum:
     """Eigenvalues of the symmetrized H with a bound on their error.
 
     Parameters

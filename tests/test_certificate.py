@@ -175,3 +175,5 @@ def test_bad_options():
         certify(model(np.eye(2)), names=["a"])
     with pytest.raises(ValueError, match="gtol"):
         certify(model(np.eye(2)), gtol=0.0)
+    with pytest.raises(ValueError, match="loading"):
+        certify(model(np.eye(2)), loading=1.5)

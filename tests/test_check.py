@@ -197,6 +197,19 @@ def test_bad_input_names_the_problem(kwargs, msg):
         check(fun, x, **kwargs)
 
 
+def test_bad_options_raise_before_any_evaluation():
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return float(x @ x)
+
+    for kw in (dict(gtol=-1.0), dict(loading=0.0), dict(names=["a"])):
+        with pytest.raises(ValueError):
+            check(f, [1.0, 2.0], **kw)
+    assert calls == []
+
+
 def test_not_callable():
     with pytest.raises(TypeError, match="callable"):
         check(3.0, [1.0])

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.sparse.linalg import aslinearoperator
 
-from curvopt.spectrum import (lanczos_extremes, nearest_psd, shift_to, spectrum,
+from curvopt.spectrum import (lanczos_extremes, nearest_psd, shift_to, spectrum_of,
                               symmetrize, weyl_bound)
 
 
@@ -25,7 +25,7 @@ def test_weyl_bound_covers_every_eigenvalue_shift(seed):
     B = rng.uniform(0, 1e-3, (n, n))
     B = np.maximum(B, B.T)
     E = symmetrize(B * rng.uniform(-1, 1, (n, n)))      # |E| <= B elementwise
-    sp = spectrum(H + E, B)
+    sp = spectrum_of(H + E, B)
     shift = np.abs(sp.lam - np.linalg.eigvalsh(H))
     assert np.all(shift <= sp.lam_err)
     assert sp.weyl <= np.linalg.norm(B, "fro") * (1 + 1e-12)
@@ -36,7 +36,7 @@ def test_weyl_bound_covers_every_eigenvalue_shift(seed):
 def test_spectrum_record_fields():
     lam = np.array([-2.0, 0.0, 1e-3, 5.0])
     H, Q = known(lam, 3)
-    sp = spectrum(H, np.full((4, 4), 1e-6))
+    sp = spectrum_of(H, np.full((4, 4), 1e-6))
     assert np.allclose(sp.lam, lam, atol=1e-14)
     assert np.allclose(np.abs(np.sum(sp.V * Q, axis=0)), 1.0)   # same eigenvectors
     assert sp.floor == pytest.approx(4 * np.finfo(float).eps * 5.0)
@@ -50,10 +50,10 @@ def test_spectrum_record_fields():
 
 def test_exact_matrix_has_only_rounding_floor_and_float32_uses_its_eps():
     H, _ = known([1e-10, 1.0, 2.0])
-    sp = spectrum(H)
+    sp = spectrum_of(H)
     assert sp.weyl == 0.0 and sp.lam_err == sp.floor
     assert sp.positive.all()                     # 1e-10 >> 3 eps * 2
-    sp32 = spectrum(H.astype(np.float32))
+    sp32 = spectrum_of(H.astype(np.float32))
     assert sp32.floor == pytest.approx(3 * np.finfo(np.float32).eps * 2.0, rel=1e-6)
     assert not sp32.positive[0]
 
@@ -61,7 +61,7 @@ def test_exact_matrix_has_only_rounding_floor_and_float32_uses_its_eps():
 def test_nan_error_means_nothing_certified():
     H, _ = known([-1.0, 1.0])
     B = np.array([[1e-8, np.nan], [np.nan, 1e-8]])
-    sp = spectrum(H, B)
+    sp = spectrum_of(H, B)
     assert np.isnan(sp.lam_err) and not sp.estimated
     assert not (sp.negative.any() or sp.positive.any() or sp.zero.any())
     assert sp.rank == 2
@@ -73,12 +73,12 @@ def test_nan_error_means_nothing_certified():
 ])
 def test_bad_matrix(bad, msg):
     with pytest.raises(ValueError, match=msg):
-        spectrum(bad)
+        spectrum_of(bad)
 
 
 def test_bad_error_shape():
     with pytest.raises(ValueError, match="H_err has shape"):
-        spectrum(np.eye(3), np.zeros((2, 2)))
+        spectrum_of(np.eye(3), np.zeros((2, 2)))
 
 
 def test_nearest_psd_is_higham_projection():
