@@ -1,0 +1,151 @@
+"""curvopt's solver against scipy's second-order and quasi-Newton methods, one run.
+
+Methods (each on every More-Garbow-Hillstrom problem and every strict-saddle start):
+
+* ``curvopt``       function values only (no jac, no hess);
+* ``te-fd``         scipy trust-exact with scipy's finite differences: jac = 3-point
+                    ``approx_derivative`` of f (2n evaluations), hess = 3-point
+                    ``approx_derivative`` of that FD gradient (2n gradients = 4n^2
+                    evaluations), i.e. the 4n^2 + 2n evaluations per iteration of the issue
+                    (trust-exact refuses hess='2-point' without a callable jac);
+* ``te-exact``      scipy trust-exact with the exact gradient and Hessian;
+* ``newton-cg``     scipy Newton-CG with the exact gradient and Hessian;
+* ``bfgs``          scipy BFGS with its default forward-difference gradient.
+
+Judged with the problem's EXACT derivatives at the returned point:
+solved = f within 1e-6 max(1, |t|) of f_star or of a documented local-minimum value t;
+ended at saddle = exact lam_min < -1e-6 ||H|| with exact ||g|| <= 1e-3 max(1, |f|);
+false success = success=True but exact lam_min < -1e-6 ||H|| or exact ||g|| > 1e-3
+max(1, |f|). Evaluations: calls of f (plus, for exact methods, calls of jac and hess
+shown separately). Ratios are per problem curvopt / peer, summarized by their median,
+over the problems both solve.
+
+Run: ``python benchmarks/bench_solver.py`` (about a minute on 2 cores); output saved in
+``benchmarks/results/bench_solver.txt``.
+"""
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+from scipy.optimize import minimize as sp_minimize
+from scipy.optimize._numdiff import approx_derivative
+
+from curvopt._minimize import minimize as co_minimize
+from curvopt.problems.mgh import mgh_problems
+from curvopt.problems.saddles import saddle_problems
+
+TARGETS = ("brown_badly_scaled", "meyer", "gaussian", "penalty_1_4", "penalty_1_10")
+
+
+class Counted:
+    """f with a call counter."""
+
+    def __init__(self, f):
+        self.f, self.n = f, 0
+
+    def __call__(self, x):
+        self.n += 1
+        return self.f(x)
+
+
+def run_method(name, p):
+    f = Counted(p.f)
+    x0 = p.start()
+    t0 = time.perf_counter()
+    try:
+        if name == "curvopt":
+            res = co_minimize(f, x0)
+        elif name == "te-fd":
+            jac = lambda x: approx_derivative(f, x, method="3-point")
+            hess = lambda x: approx_derivative(jac, x, method="3-point")
+            res = sp_minimize(f, x0, method="trust-exact", jac=jac, hess=hess)
+        elif name == "te-exact":
+            res = sp_minimize(f, x0, method="trust-exact", jac=p.grad, hess=p.hess)
+        elif name == "newton-cg":
+            res = sp_minimize(f, x0, method="Newton-CG", jac=p.grad, hess=p.hess)
+        else:
+            res = sp_minimize(f, x0, method="BFGS")
+        x, fun, success = res.x, float(res.fun), bool(res.success)
+    except Exception as exc:                       # a peer's crash is a failed run
+        x, fun, success = x0, np.nan, False
+        print(f"  {name} on {p.name} raised {type(exc).__name__}: {exc}")
+    return dict(x=x, fun=fun, success=success, nfev=f.n, time=time.perf_counter() - t0)
+
+
+def judge(p, r):
+    targets = ([p.f_star] if p.f_star is not None else []) + list(p.f_local)
+    fun = p.f(r["x"]) if np.all(np.isfinite(r["x"])) else np.nan
+    r["solved"] = bool(np.isfinite(fun)) and any(
+        abs(fun - t) <= 1e-6 * max(1.0, abs(t)) for t in targets)
+    with np.errstate(all="ignore"):
+        H = p.hess(r["x"])
+        g = np.linalg.norm(p.grad(r["x"]))
+    ok = np.all(np.isfinite(H)) and np.isfinite(g)
+    lam = np.linalg.eigvalsh(0.5 * (H + H.T)) if ok else np.array([np.nan])
+    neg = ok and lam[0] < -1e-6 * np.max(np.abs(lam))
+    small_g = ok and g <= 1e-3 * max(1.0, abs(fun))
+    r["saddle"] = bool(neg and small_g)
+    r["false_success"] = bool(r["success"] and (neg or not small_g))
+    return r
+
+
+METHODS = ("curvopt", "te-fd", "te-exact", "newton-cg", "bfgs")
+
+
+def main():
+    warnings.simplefilter("ignore")
+    problems = [(p, "mgh") for p in mgh_problems()] + [(p, "saddle") for p in saddle_problems()]
+    rows = []
+    print(f"{'problem':34s} {'n':>3s} " + " ".join(f"{m:>16s}" for m in METHODS))
+    for p, kind in problems:
+        res = {m: judge(p, run_method(m, p)) for m in METHODS}
+        rows.append((p, kind, res))
+        cells = []
+        for m in METHODS:
+            r = res[m]
+            flag = "S" if r["solved"] else ("!" if r["false_success"] else
+                                            ("s" if r["saddle"] else "-"))
+            cells.append(f"{flag} {r['nfev']:>8d} {r['time']*1e3:6.0f}")
+        print(f"{p.name:34s} {p.n:3d} " + " ".join(f"{c:>16s}" for c in cells), flush=True)
+    print("\ncell: flag nfev ms   flag S solved, ! claimed success but not a local minimum, "
+          "s ended at a saddle, - other failure")
+    summarize(rows)
+
+
+def summarize(rows):
+    print(f"\n{'method':12s} {'solved':>7s} {'at saddle':>10s} {'false succ':>11s} "
+          f"{'saddle esc':>11s}")
+    for m in METHODS:
+        solved = sum(r[m]["solved"] for _, _, r in rows)
+        sad = sum(r[m]["saddle"] for _, _, r in rows)
+        false = sum(r[m]["false_success"] for _, _, r in rows)
+        esc = sum(r[m]["solved"] for _, k, r in rows if k == "saddle")
+        n_sad = sum(k == "saddle" for _, k, _ in rows)
+        print(f"{m:12s} {solved:7d} {sad:10d} {false:11d} {esc:8d}/{n_sad}")
+    print(f"\ntotal problems: {len(rows)}")
+    any_scipy = [p.name for p, _, r in rows if any(r[m]["solved"] for m in METHODS[1:])]
+    missed = [n for n in any_scipy if not dict((p.name, r) for p, _, r in rows)[n]["curvopt"]["solved"]]
+    print(f"solved by some scipy method but not by curvopt: {missed or 'none'}")
+    by = {p.name: r for p, _, r in rows}
+    print("badly scaled targets solved by curvopt: "
+          + ", ".join(f"{t}={'yes' if by[t]['curvopt']['solved'] else 'NO'}" for t in TARGETS if t in by))
+    print("\nratios curvopt / peer on problems both solve (median over problems):")
+    print(f"{'peer':12s} {'common':>7s} {'nfev ratio':>11s} {'time ratio':>11s} "
+          f"{'median nfev curvopt':>20s} {'median nfev peer':>17s}")
+    for m in METHODS[1:]:
+        common = [r for _, _, r in rows if r["curvopt"]["solved"] and r[m]["solved"]]
+        if not common:
+            continue
+        fr = np.median([r["curvopt"]["nfev"] / max(r[m]["nfev"], 1) for r in common])
+        tr = np.median([r["curvopt"]["time"] / r[m]["time"] for r in common])
+        print(f"{m:12s} {len(common):7d} {fr:11.3f} {tr:11.3f} "
+              f"{np.median([r['curvopt']['nfev'] for r in common]):20.0f} "
+              f"{np.median([r[m]['nfev'] for r in common]):17.0f}")
+    print("(te-exact, newton-cg also call the exact jac and hess, not counted in nfev; "
+          "bfgs counts its finite-difference gradient calls)")
+
+
+if __name__ == "__main__":
+    main()
