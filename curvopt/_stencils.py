@@ -29,7 +29,27 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["combine_hessian", "combine_central", "make_jit_kernels", "pair_index"]
+__all__ = ["combine_hessian", "summarize", "stencil_steps", "make_jit_kernels", "pair_index"]
+
+
+@njit(cache=True)
+def stencil_steps(x, h):  # pragma: no cover - jit
+    """Representable steps: xp = x + h, h = xp - x (exact), xm = x - h, all in x's dtype.
+
+    Returns (h, xp, xm, ok) with h in float64; ok is False when a step rounds to zero.
+    """
+    n = x.shape[0]
+    xp = np.empty_like(x)
+    xm = np.empty_like(x)
+    he = np.empty(n)
+    ok = True
+    for i in range(n):
+        xp[i] = x[i] + h[i]
+        he[i] = np.float64(xp[i]) - np.float64(x[i])
+        xm[i] = x[i] - he[i]
+        if not he[i] > 0.0:
+            ok = False
+    return he, xp, xm, ok
 
 
 @njit(cache=True)
@@ -53,9 +73,34 @@ def combine_hessian(f0, fp2, fm2, Fpp, Fpm, Fmp, Fmm, h, h2):  # pragma: no cove
 
 
 @njit(cache=True)
-def combine_central(fp, fm, h):  # pragma: no cover - jit
-    """Central differences (fp - fm) / (2 h), elementwise."""
-    return (fp - fm) / (2.0 * h)
+def summarize(f0, fp2, fm2, F):  # pragma: no cover - jit
+    """(fmax, nbad, best, kind, i, j) over the 2n^2 + 1 stencil values.
+
+    fmax = max |f| over finite values, nbad = number of non-finite values, best = the
+    smallest value with its location: kind 0/1 = axis point +-h2_i (j = -1), kind
+    2..5 = cross corner s = kind - 2 of pair (i, j); kind -1 = f0 itself.
+    """
+    n = fp2.shape[0]
+    fmax, nbad, best, kind, bi, bj = abs(f0), 0, f0, -1, -1, -1
+    for i in range(n):
+        for k in range(2):
+            v = fp2[i] if k == 0 else fm2[i]
+            if not np.isfinite(v):
+                nbad += 1
+                continue
+            fmax = max(fmax, abs(v))
+            if v < best:
+                best, kind, bi, bj = v, k, i, -1
+        for j in range(i + 1, n):
+            for s in range(4):
+                v = F[s, i, j]
+                if not np.isfinite(v):
+                    nbad += 1
+                    continue
+                fmax = max(fmax, abs(v))
+                if v < best:
+                    best, kind, bi, bj = v, 2 + s, i, j
+    return fmax, nbad, best, kind, bi, bj
 
 
 def pair_index(n):

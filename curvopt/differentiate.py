@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from curvopt._stencils import combine_hessian
+from curvopt._stencils import combine_hessian, stencil_steps
 from curvopt.noise import noise_level
 from curvopt.objective import NonFiniteError, Objective
 
@@ -83,11 +83,10 @@ class HesspResult:
 # -- steps and noise -----------------------------------------------------------------
 def representable(x, h):
     """(h, xp, xm): steps with xp = x + h exact in x's dtype, xm = x - h."""
-    xp = (x + h.astype(x.dtype)).astype(x.dtype)
-    h = xp.astype(np.float64) - x.astype(np.float64)
-    if np.any(h <= 0):
-        raise ValueError(f"step rounds to zero at indices {np.flatnonzero(h <= 0)}; use a larger step")
-    xm = (x - h.astype(x.dtype)).astype(x.dtype)
+    h, xp, xm, ok = stencil_steps(x, np.ascontiguousarray(h, dtype=np.float64))
+    if not ok:
+        raise ValueError(f"step rounds to zero at indices {np.flatnonzero(~(h > 0))}; "
+                         "use a larger step")
     return h, xp, xm
 
 
@@ -152,13 +151,10 @@ def hess_stencil(obj, x, f0, h):
     """One 2n^2-evaluation stencil at target steps h: (H, g, h, h2, fmax)."""
     h, xp, xm = representable(x, h)
     h2, xp2, xm2 = representable(x, 2.0 * h)
-    fp2, fm2 = obj.axis_values(x, xp2, xm2)
-    F = obj.cross_values(x, xp, xm)
-    upper = np.triu(np.ones((obj.n, obj.n), dtype=bool), 1)
-    _check_finite(x, fp2, fm2, F[:, upper])
+    fp2, fm2, F, fmax, nbad = obj.hess_values(x, xp, xm, xp2, xm2, f0)
+    if nbad:
+        _check_finite(x, fp2, fm2, F[:, np.triu(np.ones((obj.n, obj.n), dtype=bool), 1)])
     H, g = combine_hessian(float(f0), fp2, fm2, F[0], F[1], F[2], F[3], h, h2)
-    fmax = max(abs(f0), np.abs(fp2).max(), np.abs(fm2).max(),
-               np.abs(F[:, upper]).max() if obj.n > 1 else 0.0)
     return H, g, h, h2, fmax
 
 

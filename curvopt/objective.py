@@ -201,14 +201,15 @@ class Objective:
             self._kernels = _kernel_cache(self._jit_fun, self._jit_first)
         return self._kernels
 
-    def axis_values(self, x, xp, xm):
+    def axis_values(self, x, xp, xm, track_best=True):
         """(fp, fm) with fp[i] = f(x with x_i -> xp[i]), fm[i] likewise: 2n evaluations."""
         x = self._x(x)
         self._charge(2 * self.n)
         if self.is_jit:
             fp, fm = self.kernels["axis"](x, xp, xm, self.args)
             self.nfev += 2 * self.n
-            self._best_of_axis(x, xp, xm, fp, fm)
+            if track_best:
+                self._best_of_axis(x, xp, xm, fp, fm)
             return fp, fm
         X = np.repeat(x[None, :], 2 * self.n, axis=0)
         idx = np.arange(self.n)
@@ -230,7 +231,6 @@ class Objective:
             kern = self.kernels["cross_parallel" if self.parallel else "cross"]
             F = kern(x, xp, xm, self.args)
             self.nfev += 2 * n * (n - 1)
-            self._best_of_cross(x, xp, xm, F)
             return F
         F = np.zeros((4, n, n))
         I, J = _stencils.pair_index(n)
@@ -251,18 +251,25 @@ class Objective:
                 y[k] = xs[k]
                 self._update_best(vals[k], y)
 
-    def _best_of_cross(self, x, xp, xm, F):
-        n = self.n
-        if n < 2:
-            return
-        mask = np.triu(np.ones((n, n), dtype=bool), 1)
-        G = np.where(mask[None] & ~np.isnan(F), F, np.inf)
-        s, i, j = np.unravel_index(int(np.argmin(G)), G.shape)
-        if G[s, i, j] < self.best_f:
-            y = x.copy()
-            y[i] = (xp if s < 2 else xm)[i]
-            y[j] = (xp if s in (0, 2) else xm)[j]
-            self._update_best(float(G[s, i, j]), y)
+    def hess_values(self, x, xp, xm, xp2, xm2, f0):
+        """Values of the 2n^2-point Hessian stencil and their summary.
+
+        Returns ``(fp2, fm2, F, fmax, nbad)``: axis values at xp2/xm2, cross values
+        (see :meth:`cross_values`), max |f| and the number of non-finite values.
+        """
+        self._charge(2 * self.n * self.n)
+        fp2, fm2 = self.axis_values(x, xp2, xm2, track_best=False)
+        F = self.cross_values(x, xp, xm)
+        fmax, nbad, best, kind, i, j = _stencils.summarize(float(f0), fp2, fm2, F)
+        if kind >= 0 and best < self.best_f:
+            y = np.array(x, dtype=self.dtype)
+            if kind < 2:
+                y[i] = (xp2 if kind == 0 else xm2)[i]
+            else:
+                y[i] = (xp if kind < 4 else xm)[i]
+                y[j] = (xp if kind in (2, 4) else xm)[j]
+            self._update_best(float(best), y)
+        return fp2, fm2, F, float(fmax), int(nbad)
 
     # -- user derivatives ----------------------------------------------------------
     @property
