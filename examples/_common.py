@@ -7,12 +7,16 @@ enough for the test suite (``tests/test_examples.py``). Figures go to
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+if importlib.util.find_spec("curvopt") is None:  # run from a checkout, not installed
+    sys.path.insert(0, str(HERE.parent))
 OUTPUT = HERE / "output"
 DATA = HERE / "data"
 

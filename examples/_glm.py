@@ -36,6 +36,16 @@ def _linear_predictor(beta, X, offset):
 
 
 @njit(cache=True)
+def _xt_dot(X, r):
+    n, k = X.shape
+    out = np.zeros(k)
+    for i in range(n):
+        for j in range(k):
+            out[j] += X[i, j] * r[i]
+    return out
+
+
+@njit(cache=True)
 def _softplus(t):
     if t > 0.0:
         return t + math.log1p(math.exp(-t))
@@ -59,7 +69,7 @@ def logit_grad(beta, X, y, offset):
     r = np.empty_like(eta)
     for i in range(eta.shape[0]):
         r[i] = 1.0 / (1.0 + math.exp(-eta[i])) - y[i]
-    return X.T @ r
+    return _xt_dot(X, r)
 
 
 @njit(cache=True)
@@ -79,7 +89,7 @@ def poisson_grad(beta, X, y, offset):
     r = np.empty_like(eta)
     for i in range(eta.shape[0]):
         r[i] = math.exp(eta[i]) - y[i]
-    return X.T @ r
+    return _xt_dot(X, r)
 
 
 @njit(cache=True)
@@ -95,6 +105,32 @@ def negbin_nll(theta, X, y, offset):
         s -= (math.lgamma(y[i] + r) - math.lgamma(r) - math.lgamma(y[i] + 1.0)
               + r * (math.log(r) - log_rmu) + y[i] * (eta[i] - log_rmu))
     return s
+
+
+@njit(cache=True)
+def negbin_grad(theta, X, y, offset):
+    """Gradient of :func:`negbin_nll` (``y`` integer counts).
+
+    d(-l)/d eta_i = -r (y_i - mu_i) / (r + mu_i); with
+    d l/d r = sum_i [psi(y_i + r) - psi(r) + log(r / (r + mu_i)) + (mu_i - y_i) / (r + mu_i)]
+    and psi(y + r) - psi(r) = sum_{j<y} 1/(r + j), d(-l)/d log_alpha = r dl/dr.
+    """
+    k = X.shape[1]
+    eta = _linear_predictor(theta[:k], X, offset)
+    r = math.exp(-theta[k])
+    w = np.empty_like(eta)
+    dl_dr = 0.0
+    for i in range(eta.shape[0]):
+        mu = math.exp(eta[i])
+        w[i] = -r * (y[i] - mu) / (r + mu)
+        digamma_diff = 0.0
+        for j in range(int(y[i])):
+            digamma_diff += 1.0 / (r + j)
+        dl_dr += digamma_diff + math.log(r / (r + mu)) + (mu - y[i]) / (r + mu)
+    out = np.empty(k + 1)
+    out[:k] = _xt_dot(X, w)
+    out[k] = r * dl_dr
+    return out
 
 
 @dataclass(frozen=True)

@@ -106,3 +106,41 @@ def test_plot_trajectory_legend_lists_trajectories_and_classes(tmp_path):
     with pytest.raises(ValueError, match="2 coordinates"):
         plot_trajectory(lambda z: 0.0, (0, 1), (0, 1), {"bad": (np.zeros((3, 3)), ["x"] * 3)},
                         resolution=4)
+
+
+# --- GLM scripts and the statsmodels hand-off -----------------------------------------
+
+@pytest.mark.parametrize("name", ["glm_logistic", "glm_poisson", "glm_negbin"])
+def test_glm_matches_statsmodels(name):
+    out = _example(name).main(["--quick", "--no-plot"])
+    assert out["classification"] == "minimum" and out["success"]
+    assert out["params_rel_diff"] <= 1e-6
+    assert out["se_rel_diff"] <= 1e-4
+
+
+def test_statsmodels_handoff_and_check():
+    out = _example("statsmodels_handoff").main(["--quick"])
+    assert out["converged"]
+    assert out["params_rel_diff"] <= 1e-6 and out["se_rel_diff"] <= 1e-4
+    assert out["logit_check"] == "minimum"
+    assert out["logit_check_se_rel_diff"] <= 1e-4
+    # statsmodels' default NegativeBinomial fit stops early; the certificate must not
+    # call its point a minimum
+    assert not out["nb_converged"]
+    assert out["nb_check"] == "not_stationary"
+
+
+# --- case 1: logistic regression Hessian "not PSD" ------------------------------------
+
+def test_logistic_float32_is_not_called_a_saddle():
+    out = _example("logistic_not_psd").main(["--quick", "--no-plot"])
+    assert out["neg_eigs_float32"] >= 1 and out["neg_eigs_float64"] == 0
+    assert out["case"]["float32"] != "saddle" and out["case_certified_negative"]["float32"] == 0
+    assert out["optimum"]["float32"] not in ("saddle", "maximum")
+    assert out["optimum"]["float64"] == "minimum"
+    # the float32 eigenvalue deviations from float64 stay inside the certified bound
+    for row in out["scan"]:
+        assert row["dev"] <= row["lam_err32"]
+    # condition number grows with the input dimension
+    conds = [row["cond"] for row in out["scan"]]
+    assert conds[-1] > 1e3 * conds[0]
