@@ -144,3 +144,14 @@ def test_logistic_float32_is_not_called_a_saddle():
     # condition number grows with the input dimension
     conds = [row["cond"] for row in out["scan"]]
     assert conds[-1] > 1e3 * conds[0]
+
+
+# --- case 2: power iteration vs Lanczos -----------------------------------------------
+
+def test_power_iteration_finds_largest_magnitude_and_lanczos_both_ends():
+    out = _example("hvp_power_iteration").main(["--quick", "--no-plot"])
+    lam_min, lam_max = out["eigh"]
+    assert abs(lam_min) > abs(lam_max) > 0 > lam_min  # the dominant eigenvalue is negative
+    assert out["power_converged"] and out["power_rel_to_largest_abs"] <= 1e-8
+    assert max(out["lanczos_rel"]) <= 1e-6
+    assert max(out["lanczos_fd_rel"]) <= 1e-6
