@@ -59,7 +59,7 @@ def _solver_options(n, options):
     if not (gtol > 0 and maxiter >= 0):
         raise ValueError(f"need gtol > 0 and maxiter >= 0; got gtol={gtol}, maxiter={maxiter}")
     delta0 = float(options.get("initial_trust_radius", 1.0))
-    delta_max = float(options.get("max_trust_radius", 1000.0))
+    delta_max = float(options.get("max_trust_radius", np.inf))
     eta = float(options.get("eta", 0.15))
     if not (0 < delta0 <= delta_max and 0 <= eta < 0.25):
         raise ValueError("need 0 < initial_trust_radius <= max_trust_radius and "
@@ -118,7 +118,9 @@ def minimize(fun, x0, args=(), jac=None, hess=None, hessp=None, bounds=None,
         scipy names: ``gtol`` (default 1e-5; stationary means ||grad f|| <= gtol
         max(1, |f|), certified with the gradient's error bound; ``tol`` sets it too),
         ``maxiter`` (200 n), ``disp``, ``initial_trust_radius`` (1.0),
-        ``max_trust_radius`` (1000.0), ``eta`` (0.15), ``return_all``. curvopt's:
+        ``max_trust_radius`` (default inf, not scipy's 1000: a badly scaled problem whose
+        minimizer is 1e6 away needs the radius to keep doubling; N&W Alg. 4.1 caps it only
+        to keep steps finite), ``eta`` (0.15), ``return_all``. curvopt's:
         ``maxfev`` (budget of f evaluations, never exceeded), ``ctol`` (a certified minimum
         needs lam_min - lam_err > ctol, else it is reported degenerate; default 0),
         ``hessian_update`` ('sr1' default, or 'fd': FD Hessian at every accepted point),

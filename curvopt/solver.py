@@ -67,7 +67,7 @@ class SolverOptions:
     gtol: float = 1e-5
     maxiter: int = 200
     initial_trust_radius: float = 1.0
-    max_trust_radius: float = 1000.0
+    max_trust_radius: float = float("inf")
     eta: float = 0.15
     ctol: float = 0.0
     hessian_update: str = "sr1"
