@@ -126,6 +126,17 @@ def _surface(f, xlim, ylim, resolution):
     return xs, ys, Z
 
 
+def _mark_outside(ax, x, xlim, ylim, name):
+    """Write where a trajectory ends when its end point lies outside the plotted window."""
+    if xlim[0] <= x[0] <= xlim[1] and ylim[0] <= x[1] <= ylim[1]:
+        return
+    cx, cy = np.clip(x[0], *xlim), np.clip(x[1], *ylim)
+    ax.annotate(f"{name} ends off the map at ({x[0]:.3g}, {x[1]:.3g})", xy=(cx, cy),
+                xytext=(0.5, 0.93), textcoords="axes fraction", ha="center", fontsize="small",
+                bbox={"boxstyle": "round", "fc": "white", "alpha": 0.9},
+                arrowprops={"arrowstyle": "->", "color": "black"})
+
+
 def plot_trajectory(f, xlim, ylim, trajectories, ax=None, resolution=120,
                     log_surface=False, labels=("parameter 1", "parameter 2"), title=None):
     """Heat map of f(x1, x2) with trajectories, each iterate coloured by curvature class.
@@ -160,7 +171,9 @@ def plot_trajectory(f, xlim, ylim, trajectories, ax=None, resolution=120,
     if log_surface:
         shown = np.log10(Z - np.nanmin(Z) + 1e-3 * (np.nanmax(Z) - np.nanmin(Z)) + 1e-300)
         bar_label = "log10(f - min f + offset)"
-    mesh = ax.pcolormesh(xs, ys, shown, cmap="Blues_r", shading="auto")
+    from matplotlib.colors import LinearSegmentedColormap
+    grey = LinearSegmentedColormap.from_list("curvopt_surface", ["#404040", "#f7f7f7"])
+    mesh = ax.pcolormesh(xs, ys, shown, cmap=grey, shading="auto")  # grey: classes stand out
     plt.colorbar(mesh, ax=ax, label=bar_label)
     handles, seen = [], []
     for i, (name, history) in enumerate(trajectories.items()):
@@ -173,6 +186,7 @@ def plot_trajectory(f, xlim, ylim, trajectories, ax=None, resolution=120,
         ax.plot(*X[0], marker=_MARKERS[i % len(_MARKERS)], ms=10, mfc="white", mec="black",
                 zorder=4)
         ax.plot(*X[-1], marker="*", ms=16, mfc=colours[-1], mec="black", zorder=4)
+        _mark_outside(ax, X[-1], xlim, ylim, name)
         handles.append(plt.Line2D([], [], color="black", ls=_LINESTYLES[i % 4],
                                   marker=_MARKERS[i % len(_MARKERS)], mfc="white", label=name))
         seen += [c for c in classes if c not in seen]

@@ -155,3 +155,19 @@ def test_power_iteration_finds_largest_magnitude_and_lanczos_both_ends():
     assert out["power_converged"] and out["power_rel_to_largest_abs"] <= 1e-8
     assert max(out["lanczos_rel"]) <= 1e-6
     assert max(out["lanczos_fd_rel"]) <= 1e-6
+
+
+# --- case 3: mtcars fit ---------------------------------------------------------------
+
+def test_mtcars_curvopt_certified_from_3_minus_3_and_gd_not_stationary():
+    out = _example("mtcars_fit").main(["--quick"])
+    co, gd = out[("curvopt", "start (3, -3)")], out[("gradient descent", "start (3, -3)")]
+    assert co["success"] and co["classification"] == "minimum"
+    assert co["cert"].f < gd["cert"].f
+    # 1000 gradient steps look converged on the loss curve but are not stationary
+    assert gd["classification"] == "not_stationary"
+    assert out[("gradient descent", "start (-4, 4)")]["classification"] == "not_stationary"
+    # every iterate got a curvature class, and both kinds of curvature occur on the way
+    assert {"convex", "indefinite"} <= set(gd["classes"])
+    for name in ("mtcars_curvopt.png", "mtcars_gradient_descent.png"):
+        assert (EXAMPLES / "output" / name).stat().st_size > 10_000
