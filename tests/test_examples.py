@@ -171,3 +171,30 @@ def test_mtcars_curvopt_certified_from_3_minus_3_and_gd_not_stationary():
     assert {"convex", "indefinite"} <= set(gd["classes"])
     for name in ("mtcars_curvopt.png", "mtcars_gradient_descent.png"):
         assert (EXAMPLES / "output" / name).stat().st_size > 10_000
+
+
+# --- case 4: saddles and step sizes ---------------------------------------------------
+
+def test_saddle_example_scipy_stops_curvopt_escapes():
+    out = _example("saddle_debugging").main(["--quick", "--no-plot"])
+    assert out["start_classification"] == "saddle"
+    for method in ("BFGS", "trust-ncg", "trust-krylov", "trust-exact"):
+        run = out["runs"][method]
+        assert run["success"] and run["exact_lam_min"] < -1.0
+        assert run["classification"] == "saddle"
+    co = out["runs"]["curvopt"]
+    assert co["success"]
+    np.testing.assert_allclose(co["f"], out["f_star"], rtol=1e-8)
+    assert co["exact_lam_min"] > -1e-8
+    # w1 -> a w1, w2 -> w2 / a leaves f unchanged: a flat direction, not a strict minimum
+    assert co["classification"] == "degenerate"
+
+
+def test_step_size_bound_from_curvature_along_gradient():
+    steps = _example("saddle_debugging").main(["--quick", "--no-plot"])["steps"]
+    np.testing.assert_allclose(steps["t_max"], steps["exact_t_max"], rtol=1e-4)
+    for row in steps["rows"]:
+        if row["fraction"] <= 0.75:
+            assert row["actual"] < 0 and row["predicted"] < 0
+        if row["fraction"] >= 1.25:
+            assert row["actual"] > 0 and row["predicted"] > 0
