@@ -60,10 +60,7 @@ def curvopt_method():
     The callable module ``curvopt`` itself (``method=curvopt``), as a user writes it.
     """
     import curvopt
-    if callable(curvopt):
-        return curvopt
-    from curvopt._minimize import minimize  # until the callable module lands
-    return minimize
+    return curvopt
 
 
 def banner(text):

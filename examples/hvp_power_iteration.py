@@ -84,13 +84,13 @@ def power_iteration(hessp, n, maxiter=200, tol=1e-10, seed=SEED):
 
 def fd_hessp(problem):
     """v -> H v from central differences of the gradient (curvopt.differentiate.hessp)."""
-    from curvopt.differentiate import hessp
+    from curvopt import hessp
     return lambda v: hessp(problem.f, problem.x0, v, jac=problem.grad).ddf
 
 
 def compare(problem, maxiter):
     """Power iteration and Lanczos (exact and FD products) against dense eigh."""
-    from curvopt.spectrum import lanczos_extremes
+    from curvopt import lanczos_extremes
     n = problem.x0.size
     lam = np.linalg.eigvalsh(problem.hess())
     power = power_iteration(problem.hessp, n, maxiter=maxiter)

@@ -104,8 +104,7 @@ def rounding_model(w, X, t):
 
 def certificates(w, X, t):
     """float32: certify the rounding model; float64: curvopt.check with exact derivatives."""
-    from curvopt.certificate import certify
-    from curvopt.check import check
+    from curvopt import certify, check
     return {"float32": certify(rounding_model(w, X, t)),
             "float64": check(bce, w.astype(np.float64), args=(X, t), jac=bce_grad,
                              hess=hess_exact)}
@@ -124,7 +123,7 @@ def print_certificates(title, certs, eig32):
 
 def dimension_scan(dims):
     """Condition number and float32/float64 spectra as the input dimension grows."""
-    from curvopt.certificate import certify
+    from curvopt import certify
     banner("condition number vs input dimension (100 samples)")
     print(f"{'d':>4} {'cond (f64)':>11} {'lam_min f64':>12} {'lam_min f32':>12} "
           f"{'#neg f32':>8} {'max|lam32-lam64|':>16} {'f32 bound':>10} {'f32 resolved':>12}")
@@ -152,7 +151,7 @@ def remedies(H32, H64, g, floor):
 
     ``floor`` is the certificate's eigenvalue error bound of the float32 Hessian.
     """
-    from curvopt.spectrum import nearest_psd, shift_to, symmetrize
+    from curvopt import nearest_psd, shift_to, symmetrize
     H32 = H32.astype(np.float64)
     variants = {"float32 as computed": H32, "symmetrized": symmetrize(H32),
                 "eigenvalues clipped at 0": nearest_psd(H32),

@@ -90,7 +90,7 @@ def curvature_class(cert):
 
 def classify(X, args):
     """curvopt.check at every row of X -> list of curvature classes."""
-    from curvopt.check import check
+    from curvopt import check
     return [curvature_class(check(loss, x, args=args)) for x in X]
 
 
@@ -125,7 +125,7 @@ def plot(method, runs, args, path, xlim=(-5.0, 18.0), ylim=(-3.0, 5.0)):
 
 def main(argv=None):
     """Both methods from both starts; return outcomes for the tests."""
-    from curvopt.check import check
+    from curvopt import check
     opts = parse_args(argv, __doc__.splitlines()[0])
     args = standardized_data()
     thin = 20 if opts.quick else 5  # classify every thin-th gradient-descent iterate

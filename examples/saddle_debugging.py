@@ -71,7 +71,7 @@ def hess(theta, X, y):
 
 def scipy_runs(theta0, args):
     """Each scipy method from theta0, with curvopt.check's verdict on its end point."""
-    from curvopt.check import check
+    from curvopt import check
     rows = {}
     for method in SCIPY_METHODS:
         kw = {"jac": grad}
@@ -96,7 +96,7 @@ def print_runs(rows, f_star):
 
 def step_experiment(theta, args):
     """Actual and predicted change of f along -g for steps t = fraction x max_descent_step."""
-    from curvopt.check import check
+    from curvopt import check
     cert = check(f, theta, args=args)
     g = grad(theta, *args)
     gg, gHg = float(g @ g), float(g @ hess(theta, *args) @ g)
@@ -139,7 +139,7 @@ def plot(steps, path):
 
 def main(argv=None):
     """Saddle runs and the step-size experiment; return outcomes for the tests."""
-    from curvopt.check import check
+    from curvopt import check
     opts = parse_args(argv, __doc__.splitlines()[0])
     X, y = make_data()
     args = (X, y)

@@ -46,7 +46,7 @@ def logit_handoff():
 
 def certify_result(model, result, names, title):
     """curvopt.check of a fitted statsmodels result, from the log-likelihood only."""
-    from curvopt.check import check
+    from curvopt import check
     cert = check(lambda b: -model.loglike(b), np.asarray(result.params), names=names)
     banner(title)
     print(cert)

@@ -7,6 +7,7 @@ the examples that write PNGs (to a temporary folder).
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
 from pathlib import Path
@@ -24,6 +25,12 @@ sm = pytest.importorskip("statsmodels.api")
 
 def _example(name):
     return importlib.import_module(name)
+
+
+@functools.lru_cache(maxsize=None)
+def _quick(name):
+    """Outcomes of ``name.main(["--quick", "--no-plot"])``, run once per session."""
+    return _example(name).main(["--quick", "--no-plot"])
 
 
 # --- data and likelihood kernels (no solver involved) --------------------------------
@@ -176,7 +183,7 @@ def test_mtcars_curvopt_certified_from_3_minus_3_and_gd_not_stationary():
 # --- case 4: saddles and step sizes ---------------------------------------------------
 
 def test_saddle_example_scipy_stops_curvopt_escapes():
-    out = _example("saddle_debugging").main(["--quick", "--no-plot"])
+    out = _quick("saddle_debugging")
     assert out["start_classification"] == "saddle"
     for method in ("BFGS", "trust-ncg", "trust-krylov", "trust-exact"):
         run = out["runs"][method]
@@ -191,10 +198,25 @@ def test_saddle_example_scipy_stops_curvopt_escapes():
 
 
 def test_step_size_bound_from_curvature_along_gradient():
-    steps = _example("saddle_debugging").main(["--quick", "--no-plot"])["steps"]
+    steps = _quick("saddle_debugging")["steps"]
     np.testing.assert_allclose(steps["t_max"], steps["exact_t_max"], rtol=1e-4)
     for row in steps["rows"]:
         if row["fraction"] <= 0.75:
             assert row["actual"] < 0 and row["predicted"] < 0
         if row["fraction"] >= 1.25:
             assert row["actual"] > 0 and row["predicted"] > 0
+
+
+def test_scripts_run_from_the_command_line(tmp_path):
+    """A script runs as ``python examples/<name>.py`` from any directory, uninstalled."""
+    import subprocess
+    proc = subprocess.run([sys.executable, str(EXAMPLES / "saddle_debugging.py"), "--quick",
+                           "--no-plot"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "curvopt.check" in proc.stdout and "saddle" in proc.stdout
+
+
+def test_examples_pass_the_callable_module_as_method():
+    import curvopt
+    assert _example("_common").curvopt_method() is curvopt and callable(curvopt)
