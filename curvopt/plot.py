@@ -84,15 +84,36 @@ def plot_spectrum(certificate_or_lam, lam_err=None, ax=None, title=None):
             ax.errorbar(k[mask], lam[mask], yerr=err[mask], fmt="o", ms=4, color=colour,
                         ecolor=colour, capsize=2, label=f"{label} ({mask.sum()})")
     ax.axhline(0.0, color="black", lw=0.8)
-    positive = np.abs(lam[lam != 0])
-    linthresh = max(float(np.max(err)), float(positive.min()) if positive.size else 1.0)
-    ax.set_yscale("symlog", linthresh=linthresh if linthresh > 0 else 1.0)
+    _symlog_axis(ax, lam - err, lam + err, _linthresh(lam, err))
     ax.set_xlabel("eigenvalue index k (ascending)")
     ax.set_ylabel(r"$\lambda_k$ (symlog scale)")
     ax.legend(loc="upper left", fontsize="small")
     if title:
         ax.set_title(title)
     return ax
+
+
+def _linthresh(lam, err):
+    """Linear range of the symlog axis: the smallest nonzero |lam| (else the error, else 1)."""
+    nonzero = np.abs(lam[lam != 0])
+    if nonzero.size:
+        return float(nonzero.min())
+    return float(np.max(err)) if np.max(err) > 0 else 1.0
+
+
+def _symlog_axis(ax, lo, hi, linthresh):
+    """Symlog y-axis, limits a factor 3 beyond the data, <= ~6 decade ticks per side, and 0."""
+    low, high = float(np.min(lo)), float(np.max(hi))
+    low = 3.0 * low if low < -linthresh else -linthresh
+    high = 3.0 * high if high > linthresh else linthresh
+    e0 = int(np.floor(np.log10(linthresh))) + 1  # first decade clear of the linear part
+    e1 = int(np.ceil(np.log10(max(abs(low), abs(high)))))
+    step = max(1, int(np.ceil((e1 - e0 + 1) / 6)))
+    decades = [10.0 ** e for e in range(e0, e1 + 1, step)]
+    ticks = [0.0] + [d for d in decades if d <= high] + [-d for d in decades if -d >= low]
+    ax.set_yscale("symlog", linthresh=linthresh, linscale=1.0)
+    ax.set_yticks(sorted(ticks))
+    ax.set_ylim(low, high)
 
 
 def _points_and_classes(history):

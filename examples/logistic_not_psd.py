@@ -187,7 +187,8 @@ def plot(certs, eig, path):
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
     for ax, name in zip(axes, ("float32", "float64")):
         plot_spectrum(eig[name], certs[name].lam_err, ax=ax,
-                      title=f"{name} Hessian at the case's weights: {certs[name].classification}")
+                      title=f"{name} Hessian at the case's weights "
+                      f"({certs[name].classification.replace('_', ' ')})")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
