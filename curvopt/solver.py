@@ -14,7 +14,8 @@ A non-finite trial value is a rejected step (rho = -inf). A rejected step reuses
 Hessian policy (evaluation economy). With function values only, a finite-difference (FD)
 Hessian costs 2n^2 + 1 evaluations and a central gradient 2n. The loop builds an FD model
 (``local_model(errors=False)``, g from the same stencil) at x0, then after each accepted step
-evaluates only the central gradient and updates H by the symmetric rank-one formula (SR1,
+evaluates only a gradient -- forward differences (n evaluations) while ||g|| > sqrt(gtol)
+max(1, |f|) and the forward error is below 1% of ||g||, central (2n) otherwise -- and updates H by the symmetric rank-one formula (SR1,
 N&W eq. 6.24, skipped when |s'(y - Hs)| < 1e-8 ||s|| ||y - Hs||, eq. 6.26), which, unlike
 BFGS, can represent negative curvature. The FD Hessian is rebuilt (reusing f(x)) when
 
@@ -121,6 +122,7 @@ class _State:
     cert: object = None           # certificate at x, if any
     kind: str = "start"
     lam_min: float = float("nan")
+    g_at_x: bool = False          # g is a central-difference or user gradient at this x
     strict: bool = False          # gtol shortcut off: certify only when progress stops
     last_cls: str | None = None
     history: list = field(default_factory=list)
@@ -165,12 +167,48 @@ def _fd_gradient(obj, x, f, f_noise=0.0, richardson=False):
     return g, err
 
 
-def _gradient(obj, x, f):
+def _forward_gradient(obj, x, f):
+    """Forward differences at h = sqrt(eps_f) max(1, |x_i|) (n evaluations, error of order
+    sqrt(eps_f)): cheap enough far from stationarity (Gill, Murray & Wright 1981,
+    Practical Optimization, sec. 8.6). None when a forward point is not finite."""
+    rel = _rel_noise(obj, f)
+    h = np.sqrt(rel) * np.maximum(1.0, np.abs(x.astype(np.float64)))
+    xp = (x + h.astype(x.dtype)).astype(x.dtype)
+    h = xp.astype(np.float64) - x.astype(np.float64)          # representable step
+    X = np.repeat(x[None, :], x.size, axis=0)
+    X[np.arange(x.size), np.arange(x.size)] = xp
+    fp = np.asarray(obj.f_many(X), float)
+    if not np.all(np.isfinite(fp)):
+        return None
+    return (fp - f) / h, float(np.linalg.norm(2.0 * rel * max(abs(f), np.abs(fp).max()) / h))
+
+
+def _far(obj, st, opts):
+    """Forward differences suffice: ||g|| > sqrt(gtol) max(1, |f|) and the forward error
+    h |H_ii| / 2 + 2 eps_f |f| / h (from the current model's curvature) is below 1% of
+    ||g|| (rounding plus truncation, N&W 2006 eq. 8.3-8.4)."""
+    if obj.has_grad:
+        return False
+    gnorm = float(np.linalg.norm(st.g))
+    rel = _rel_noise(obj, st.f)
+    h = np.sqrt(rel) * np.maximum(1.0, np.abs(st.x.astype(np.float64)))
+    err = float(np.linalg.norm(h * np.abs(np.diag(st.H)) / 2 + 2 * rel * abs(st.f) / h))
+    return gnorm > np.sqrt(opts.gtol) * max(1.0, abs(st.f)) and err < 0.01 * gnorm
+
+
+def _gradient(obj, x, f, far=False):
+    """(g, g_tol, accurate): the user gradient; else forward differences when ``far``
+    from stationarity, central differences otherwise (and where a forward point is not
+    finite). ``accurate`` is False for the forward estimate."""
+    if far and not obj.has_grad:
+        out = _forward_gradient(obj, x, f)
+        if out is not None:
+            return out[0], out[1], False
     if obj.has_grad:
         g = obj.grad(x)
-        return g, 10 * obj.f_eps * float(np.linalg.norm(g))
+        return g, 10 * obj.f_eps * float(np.linalg.norm(g)), True
     g, err = _fd_gradient(obj, x, f)
-    return g, float(np.linalg.norm(err))
+    return g, float(np.linalg.norm(err)), True
 
 
 def _sr1(H, s, y):
@@ -192,7 +230,13 @@ def _load_model(st, model):
 
 
 def _refresh(obj, st, opts):
+    """Cheap FD model at x (f reused). Where a central-difference gradient was already
+    taken at this x, it is kept: the stencil reads g off points ~2 eps^(1/4) away, a
+    coarser estimate (in float32 arithmetic, far coarser)."""
+    g, g_tol, keep = st.g, st.g_tol, st.g_at_x
     _load_model(st, local_model(obj, st.x, f0=st.f, errors=False, step=opts.fd_step))
+    if keep:
+        st.g, st.g_tol = g, g_tol
 
 
 def _step(st):
@@ -216,11 +260,11 @@ def _accept(obj, st, p, f_new, opts, rho):
     """Move to x + p: new gradient, SR1 or FD Hessian, as the policy says."""
     x_new = (st.x + p).astype(st.x.dtype)
     s = x_new.astype(float) - st.x.astype(float)
-    st.x, st.f, st.cert = x_new, f_new, None
+    st.x, st.f, st.cert, st.g_at_x = x_new, f_new, None, False
     if obj.has_hess or opts.hessian_update == "fd" or rho < ETA_LOW:
         _refresh(obj, st, opts)
         return
-    g_new, st.g_tol = _gradient(obj, st.x, st.f)
+    g_new, st.g_tol, st.g_at_x = _gradient(obj, st.x, st.f, _far(obj, st, opts))
     st.H = _sr1(st.H, s, g_new - st.g)
     st.g, st.fresh = g_new, False
 
@@ -319,8 +363,9 @@ def _at_stationary_looking_point(obj, st, opts, reason):
         _accept(obj, st, p, ft, opts, rho=1.0)
         st.delta, st.kind, st.strict = a, "negative_curvature", False
         return None
-    if fresh:
-        st.kind = "certified_" + cls            # continue from the fresh model
+    if fresh:                                   # continue from the fresh model, whose
+        st.kind = "certified_" + cls            # accuracy warrants a restart of the radius
+        st.delta = max(st.delta, opts.initial_trust_radius)
         return None
     return _verdict(cert, opts)
 
