@@ -151,13 +151,17 @@ def fit_glm(nll, x0, args, names, method, jac=None, options=None):
     """Minimize ``nll`` with ``scipy.optimize.minimize(..., method=method)``.
 
     Standard errors come from the certificate attached to the result (the certified
-    Hessian of the negative log-likelihood at the optimum).
+    Hessian of the negative log-likelihood at the optimum); NaN when the certificate could
+    not certify H positive definite, with its warning in the printed report.
     """
     import scipy.optimize
     res = scipy.optimize.minimize(nll, x0, args=args, method=method, jac=jac,
                                   options=options or {})
     cert = res.certificate
-    se = np.asarray(cert.standard_errors, dtype=float)
+    if cert.standard_errors is None:  # H not certified PD: no SEs (cert.se_warning says why)
+        se = np.full(res.x.size, np.nan)
+    else:
+        se = np.asarray(cert.standard_errors, dtype=float)
     return GLMFit(names=tuple(names), params=np.asarray(res.x, dtype=float), se=se,
                   z=res.x / se, fun=float(res.fun), classification=cert.classification,
                   certificate=cert, result=res)

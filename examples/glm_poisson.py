@@ -5,14 +5,15 @@ national median, with exposure NABOVE + NBELOW (students tested), so the model i
 rate, log E[NABOVE] = log(tested) + X beta. Covariates: percentages of low-income, Asian,
 Black and Hispanic students, of charter schools and year-round schools, and the
 pupil-teacher ratio. The negative log-likelihood is ``_glm.poisson_nll`` (numba); curvopt
-minimizes it from function values alone, certifies the optimum and reports standard errors
-from the certified Hessian, beside statsmodels' ``Poisson(..., exposure=...)`` Newton fit.
+minimizes it, certifies the optimum and reports standard errors from the certified Hessian
+(finite differences of the gradient), beside statsmodels' ``Poisson(..., exposure=...)``
+Newton fit.
 
 The analytic gradient X'(mu - y) is passed (``jac``): the covariates are unscaled
 percentages, the Hessian's condition number is ~1e6, and from function values alone the
-finite-difference gradient error (~1.4) exceeds the stationarity tolerance (0.023) by a
-factor ~60 -- run with ``--values-only`` to see the certificate say "inconclusive" and why,
-instead of claiming a minimum.
+finite-difference gradient error bound (~2) exceeds the stationarity tolerance (0.023)
+by nearly two orders of magnitude -- run with ``--values-only`` to see the certificate
+say "inconclusive" and why, instead of claiming a minimum.
 
 Run: ``python examples/glm_poisson.py``.
 """

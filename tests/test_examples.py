@@ -125,6 +125,13 @@ def test_glm_matches_statsmodels(name):
     assert out["se_rel_diff"] <= 1e-4
 
 
+def test_poisson_from_values_only_is_honest_about_unscaled_covariates():
+    """Without the gradient the FD error swamps the tolerance: no success, no SEs."""
+    out = _example("glm_poisson").main(["--quick", "--no-plot", "--values-only"])
+    assert not out["success"] and out["classification"] != "minimum"
+    assert np.all(np.isnan(out["se"]))
+
+
 def test_statsmodels_handoff_and_check():
     out = _example("statsmodels_handoff").main(["--quick"])
     assert out["converged"]
