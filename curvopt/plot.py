@@ -31,6 +31,7 @@ CLASS_STYLE = {
     "concave": ("#f4a6c6", "not stationary, H negative definite"),
     "flat": ("#c2a5cf", "not stationary, H singular within error"),
     "not_stationary": ("#bdbdbd", "not stationary"),
+    "unclassified": ("#ffffff", "no certificate at this iterate"),
 }
 _MARKERS = ("o", "s", "^", "D", "v", "P")
 _LINESTYLES = ("-", "--", ":", "-.")
@@ -130,7 +131,7 @@ def _points_and_classes(history):
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"a trajectory must have points of 2 coordinates, got shape {X.shape}")
-    classes = [str(c) for c in classes]
+    classes = ["unclassified" if c is None else str(c) for c in classes]
     if len(classes) != X.shape[0]:
         raise ValueError(f"{X.shape[0]} points but {len(classes)} classifications")
     return X, classes
@@ -171,7 +172,8 @@ def plot_trajectory(f, xlim, ylim, trajectories, ax=None, resolution=120,
     trajectories : dict
         ``{label: history}``; a history is an ``OptimizeResult.history`` (records or a
         dict with ``x`` and ``classification``), or a tuple ``(X, classes)``. Class names
-        are keys of ``CLASS_STYLE``.
+        are keys of ``CLASS_STYLE``; None (an iterate the solver did not certify) is drawn
+        as "unclassified".
     ax : matplotlib Axes, optional
     resolution : int
         Grid points per axis of the heat map.

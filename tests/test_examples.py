@@ -227,3 +227,17 @@ def test_scripts_run_from_the_command_line(tmp_path):
 def test_examples_pass_the_callable_module_as_method():
     import curvopt
     assert _example("_common").curvopt_method() is curvopt and callable(curvopt)
+
+
+def test_plot_trajectory_accepts_a_curvopt_history():
+    import matplotlib.pyplot as plt
+    import scipy.optimize
+    import curvopt
+    from curvopt.plot import CLASS_STYLE, plot_trajectory
+    f = lambda z: z[0] ** 2 - z[1] ** 2 + z[1] ** 4 / 4  # noqa: E731
+    res = scipy.optimize.minimize(f, np.array([0.5, 0.0]), method=curvopt,
+                                  options={"history": True})
+    ax = plot_trajectory(f, (-2, 2), (-2, 2), {"curvopt": res.history}, resolution=10)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert CLASS_STYLE[res.history[-1].classification][1] in labels
+    plt.close(ax.figure)
