@@ -10,7 +10,8 @@ Plain gradient descent (exact gradient, learning rate 1e-2, 1000 iterations) and
 certificate's class (minimum / saddle / maximum / degenerate), elsewhere the definiteness of
 H (positive definite / indefinite / negative definite / singular within error). The loss
 surface is drawn as a heat map with both runs of each method on it
-(``examples/output/mtcars_<method>.png``).
+(``examples/output/mtcars_<method>.png``), and gradient descent's loss curves with the same
+colours (``mtcars_loss_curves.png``).
 
 What to look for: from (3, -3) both methods head for the valley p2 ~ 0.2, p1 ~ 6; after
 1000 steps gradient descent is still "not stationary" (||g|| ~ 0.09) while curvopt ends at
@@ -123,6 +124,30 @@ def plot(method, runs, args, path, xlim=(-5.0, 18.0), ylim=(-3.0, 5.0)):
     plt.close(fig)
 
 
+def plot_loss_curves(runs, iterations, args, path):
+    """Loss vs iteration of gradient descent, each classified iterate coloured by class."""
+    use_agg()
+    import matplotlib.pyplot as plt
+    from curvopt.plot import CLASS_STYLE
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    seen = []
+    for (name, (X, classes)), ls in zip(runs.items(), ("-", "--")):
+        L = [loss(x, *args) for x in X]
+        ax.plot(iterations, L, ls, color="black", lw=1, label=f"gradient descent, {name}")
+        ax.scatter(iterations, L, c=[CLASS_STYLE[c][0] for c in classes], s=18,
+                   edgecolors="black", linewidths=0.3, zorder=3)
+        seen += [c for c in classes if c not in seen]
+    for c in (c for c in CLASS_STYLE if c in seen):
+        ax.scatter([], [], color=CLASS_STYLE[c][0], edgecolors="black", label=CLASS_STYLE[c][1])
+    ax.set_xlabel("iteration (learning rate 1e-2)")
+    ax.set_ylabel("loss L(p)")
+    ax.set_title("the loss curves flatten, but neither end point is stationary")
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 def main(argv=None):
     """Both methods from both starts; return outcomes for the tests."""
     from curvopt import check
@@ -133,7 +158,8 @@ def main(argv=None):
     banner("end points and their certificates")
     for name, x0 in STARTS.items():
         X_gd = gradient_descent(np.array(x0), args)
-        X_gd = np.vstack([X_gd[::thin], X_gd[-1:]])
+        iterations = np.append(np.arange(0, GD_ITERATIONS + 1, thin), GD_ITERATIONS)
+        X_gd = X_gd[iterations]
         res = run_curvopt(x0, args)
         X_co = np.array([x0] + [row.x for row in res.history])
         for method, X in (("gradient descent", X_gd), ("curvopt", X_co)):
@@ -150,6 +176,8 @@ def main(argv=None):
         for method in runs:
             plot(method, runs[method], args,
                  output_path(f"mtcars_{method.replace(' ', '_')}.png"))
+        plot_loss_curves(runs["gradient descent"], iterations, args,
+                         output_path("mtcars_loss_curves.png"))
     return out
 
 

@@ -183,7 +183,7 @@ def test_mtcars_curvopt_certified_from_3_minus_3_and_gd_not_stationary():
     assert out[("gradient descent", "start (-4, 4)")]["classification"] == "not_stationary"
     # every iterate got a curvature class, and both kinds of curvature occur on the way
     assert {"convex", "indefinite"} <= set(gd["classes"])
-    for name in ("mtcars_curvopt.png", "mtcars_gradient_descent.png"):
+    for name in ("mtcars_curvopt.png", "mtcars_gradient_descent.png", "mtcars_loss_curves.png"):
         assert (EXAMPLES / "output" / name).stat().st_size > 10_000
 
 
