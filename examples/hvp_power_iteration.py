@@ -119,8 +119,10 @@ def plot(out, path):
     r = out["power_rayleigh"]
     ax.plot(np.arange(1, r.size + 1), r, "o-", ms=3, color="#4575b4",
             label="power iteration: Rayleigh quotient v'Hv")
-    ax.axhline(out["eigh"][0], color="#d73027", ls="--", label=r"$\lambda_{min}$ (eigh, Lanczos SA)")
-    ax.axhline(out["eigh"][1], color="#1a9850", ls="--", label=r"$\lambda_{max}$ (eigh, Lanczos LA)")
+    ax.axhline(out["eigh"][0], color="#d73027", ls="--",
+               label=r"$\lambda_{min}$ (eigh, Lanczos SA)")
+    ax.axhline(out["eigh"][1], color="#1a9850", ls="--",
+               label=r"$\lambda_{max}$ (eigh, Lanczos LA)")
     ax.set_xlabel("Hessian-vector products")
     ax.set_ylabel("eigenvalue estimate")
     ax.set_title(r"power iteration finds the largest $|\lambda|$, not the largest $\lambda$")

@@ -112,11 +112,13 @@ def certificates(w, X, t):
 
 def print_certificates(title, certs, eig32):
     banner(title)
-    print(f"float32 eigh: {int(np.sum(eig32 < 0))} negative eigenvalue(s), smallest {eig32[0]:.3e}")
+    print(f"float32 eigh: {int(np.sum(eig32 < 0))} negative eigenvalue(s), "
+          f"smallest {eig32[0]:.3e}")
     for name, c in certs.items():
         neg = c.negative_directions.shape[1]
         print(f"{name}: {c.classification:>14}  lam_min = {c.lam_min: .3e} +- {c.lam_err:.2e}"
-              f"  certified negative eigenvalues: {neg}  ||g|| = {c.grad_norm:.3e} +- {c.grad_err:.1e}")
+              f"  certified negative eigenvalues: {neg}"
+              f"  ||g|| = {c.grad_norm:.3e} +- {c.grad_err:.1e}")
         if c.inconclusive:
             print(f"         inconclusive: {c.inconclusive}")
 
@@ -182,12 +184,14 @@ def remedies(H32, H64, g, floor):
     banner("what symmetrizing, clipping and shifting do (d = 100)")
     print(f"error bound of the float32 eigenvalues (certificate): {floor:.2e}; the float32 "
           f"matrix is {float(np.abs(H32 - H32.T).max()):.1e} from symmetric")
-    print(f"{'variant':>34} {'lam_min':>11} {'||H - H64||_F/||H64||_F':>24} {'Newton step rel. err':>21}")
+    print(f"{'variant':>34} {'lam_min':>11} {'||H - H64||_F/||H64||_F':>24} "
+          f"{'Newton step rel. err':>21}")
     out = {}
     for name, H in variants.items():
         lam_min = float(np.linalg.eigvalsh(symmetrize(H))[0])
         rel_h = float(np.linalg.norm(H - H64) / np.linalg.norm(H64))
-        rel_p = float(np.linalg.norm(np.linalg.lstsq(H, -g, rcond=None)[0] - p64) / np.linalg.norm(p64))
+        p = np.linalg.lstsq(H, -g, rcond=None)[0]
+        rel_p = float(np.linalg.norm(p - p64) / np.linalg.norm(p64))
         out[name] = {"lam_min": lam_min, "rel_H": rel_h, "rel_step": rel_p}
         print(f"{name:>34} {lam_min:11.3e} {rel_h:24.2e} {rel_p:21.2e}")
     return out
@@ -230,13 +234,15 @@ def main(argv=None):
     w_opt = fitted_optimum(X, t, w)
     at_opt = certificates(w_opt, X, t)
     print_certificates("certificates at the fitted optimum",
-                       at_opt, np.linalg.eigvalsh(hess_autodiff_style(w_opt.astype(np.float32), X, t)))
+                       at_opt, np.linalg.eigvalsh(hess_autodiff_style(w_opt.astype(np.float32),
+                                                                      X, t)))
     scan = dimension_scan(dims)
     fixes = remedies(H32, hess_exact(w, X, t), bce_grad(w, X, t), at_case["float32"].lam_err)
     if not args.no_plot:
         plot(at_case, eig, output_path("logistic_not_psd_spectrum.png"))
     return {"case": {k: c.classification for k, c in at_case.items()},
-            "case_certified_negative": {k: c.negative_directions.shape[1] for k, c in at_case.items()},
+            "case_certified_negative": {k: c.negative_directions.shape[1]
+                                        for k, c in at_case.items()},
             "optimum": {k: c.classification for k, c in at_opt.items()},
             "neg_eigs_float32": int(np.sum(eig["float32"] < 0)),
             "neg_eigs_float64": int(np.sum(eig["float64"] < 0)),

@@ -15,7 +15,8 @@ least-squares optimum (any beta = w2 w1 is reachable).
 Second part, the step size: along -g the quadratic model changes f by
 -t g'g + t**2 g'Hg / 2, which decreases only for t < 2 g'g / g'Hg (the certificate's
 ``max_descent_step``; Goodfellow, Bengio & Courville 2016, sec. 4.3.1). Gradient steps of
-increasing size at a point with a large output weight compare the prediction with what f actually does.
+increasing size at a point with a large output weight compare the prediction with what f
+actually does.
 
 Run: ``python examples/saddle_debugging.py``.
 """
@@ -88,7 +89,8 @@ def scipy_runs(theta0, args):
 def print_runs(rows, f_star):
     banner("from zero initialization (a strict saddle)")
     print(f"least-squares optimum f* = {f_star:.10f}")
-    print(f"{'method':>14} {'success':>8} {'nit':>5} {'f':>14} {'exact lam_min':>14}  curvopt.check")
+    print(f"{'method':>14} {'success':>8} {'nit':>5} {'f':>14} {'exact lam_min':>14}"
+          "  curvopt.check")
     for name, r in rows.items():
         print(f"{name:>14} {str(r['success']):>8} {r['nit']:5d} {r['f']:14.10f} "
               f"{r['exact_lam_min']:14.4e}  {r['classification']}")
@@ -109,7 +111,8 @@ def step_experiment(theta, args):
                      "actual": f(theta - t * g, *args) - f0})
     banner("gradient steps of increasing size at w1 = (0.3, -0.4, 0.1), w2 = 3")
     print(f"curvature along g: g'Hg/g'g = {cert.curvature_along_grad:.4f} (exact "
-          f"{gHg / gg:.4f}); largest step that decreases the model: t_max = 2 g'g/g'Hg = {t_max:.4f}")
+          f"{gHg / gg:.4f}); largest step that decreases the model: "
+          f"t_max = 2 g'g/g'Hg = {t_max:.4f}")
     print(f"{'t / t_max':>10} {'t':>9} {'model change':>14} {'actual change':>14}")
     for r in rows:
         print(f"{r['fraction']:10.2f} {r['t']:9.4f} {r['predicted']:14.6f} {r['actual']:14.6f}")

@@ -34,11 +34,13 @@ def logit_handoff():
     default = model.fit(disp=0)
     ours = model.fit(method="minimize", min_method=curvopt_method(), gtol=1e-8, disp=0)
     banner("statsmodels Logit.fit(method='minimize', min_method=curvopt)")
-    print(f"{'parameter':>10} {'curvopt':>14} {'default fit':>14} {'bse curvopt':>12} {'bse default':>12}")
+    print(f"{'parameter':>10} {'curvopt':>14} {'default fit':>14} {'bse curvopt':>12} "
+          f"{'bse default':>12}")
     for i, name in enumerate(names):
         print(f"{name:>10} {ours.params[i]:14.8g} {default.params[i]:14.8g} "
               f"{ours.bse[i]:12.6g} {default.bse[i]:12.6g}")
-    print(f"converged: {ours.mle_retvals['converged']}, iterations: {ours.mle_retvals['iterations']}")
+    retvals = ours.mle_retvals
+    print(f"converged: {retvals['converged']}, iterations: {retvals['iterations']}")
     return {"converged": bool(ours.mle_retvals["converged"]),
             "params_rel_diff": max_rel_diff(ours.params, default.params),
             "se_rel_diff": max_rel_diff(ours.bse, default.bse)}, model, default, names
