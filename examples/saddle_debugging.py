@@ -7,10 +7,11 @@ loss on seeded synthetic data (m samples, d inputs):
 
 Zero initialization puts it on a strict saddle: g = 0 and H = [[0, -c], [-c', 0]] with
 c = X'y / m, eigenvalues +-||c|| (and zeros). scipy's BFGS, CG, L-BFGS-B, Newton-CG and
-trust-region methods all return ``success=True`` there at iteration 0; ``curvopt.check``
+trust-region methods all return ``success=True`` there without moving; ``curvopt.check``
 calls the point a saddle, and curvopt (function values only) steps along the certified
-negative-curvature direction and ends at a certified minimum whose loss equals the
-least-squares optimum (any beta = w2 w1 is reachable).
+negative-curvature direction and ends at the least-squares optimum (any beta = w2 w1 is
+reachable), certified "degenerate": stationary, no negative curvature, and the flat
+direction of the rescaling symmetry w1 -> a w1, w2 -> w2 / a named.
 
 Second part, the step size: along -g the quadratic model changes f by
 -t g'g + t**2 g'Hg / 2, which decreases only for t < 2 g'g / g'Hg (the certificate's
