@@ -120,8 +120,10 @@ def make_jit_kernels(fun, first=False):
     Returns
     -------
     dict
-        ``f_many(X, args)``, ``axis(x, xp, xm, args)``, ``cross(x, xp, xm, args)``,
-        ``cross_parallel(x, xp, xm, args)``.
+        ``f_many(X, args)``: f at the rows of X; ``stencil(x, xp, xm, xp2, xm2, args)``:
+        the Hessian stencil values (fp2, fm2, F) as in
+        :meth:`curvopt.objective.Objective.hess_values`; ``stencil_parallel``: a function
+        that builds (compiles) the prange version on demand.
     """
     if first:
         @njit
@@ -141,52 +143,134 @@ def make_jit_kernels(fun, first=False):
         return out
 
     @njit
-    def axis(x, xp, xm, args):
+    def stencil(x, xp, xm, xp2, xm2, args):
         n = x.shape[0]
-        fp = np.empty(n)
-        fm = np.empty(n)
+        fp2 = np.empty(n)
+        fm2 = np.empty(n)
+        F = np.zeros((4, n, n))
         w = x.copy()
         for i in range(n):
-            w[i] = xp[i]
-            fp[i] = f1(w, args)
-            w[i] = xm[i]
-            fm[i] = f1(w, args)
+            w[i] = xp2[i]
+            fp2[i] = f1(w, args)
+            w[i] = xm2[i]
+            fm2[i] = f1(w, args)
+            for j in range(i + 1, n):
+                w[i] = xp[i]
+                w[j] = xp[j]
+                F[0, i, j] = f1(w, args)
+                w[j] = xm[j]
+                F[1, i, j] = f1(w, args)
+                w[i] = xm[i]
+                F[3, i, j] = f1(w, args)
+                w[j] = xp[j]
+                F[2, i, j] = f1(w, args)
+                w[j] = x[j]
             w[i] = x[i]
-        return fp, fm
+        return fp2, fm2, F
 
-    @njit
-    def cross_row(i, x, xp, xm, args, F):
-        w = x.copy()
-        for j in range(i + 1, x.shape[0]):
-            w[i] = xp[i]
-            w[j] = xp[j]
-            F[0, i, j] = f1(w, args)
-            w[j] = xm[j]
-            F[1, i, j] = f1(w, args)
-            w[i] = xm[i]
-            F[3, i, j] = f1(w, args)
-            w[j] = xp[j]
-            F[2, i, j] = f1(w, args)
-            w[j] = x[j]
-        return 0
+    return {"f_many": f_many, "stencil": stencil, "stencil_parallel": _parallel(f1)}
 
-    @njit
-    def cross(x, xp, xm, args):
-        n = x.shape[0]
-        F = np.zeros((4, n, n))
-        for i in range(n):
-            cross_row(i, x, xp, xm, args, F)
-        return F
 
-    @njit(parallel=True)
-    def cross_parallel(x, xp, xm, args):
-        # rows r and n-1-r together: equal work per prange iteration
-        n = x.shape[0]
-        F = np.zeros((4, n, n))
-        for r in prange((n + 1) // 2):
-            cross_row(r, x, xp, xm, args, F)
-            if n - 1 - r != r:
-                cross_row(n - 1 - r, x, xp, xm, args, F)
-        return F
+def _parallel(f1):
+    """Lazily compiled prange version of the stencil (rows r and n-1-r per iteration)."""
+    def build():
+        @njit
+        def row(i, x, xp, xm, xp2, xm2, args, fp2, fm2, F):
+            w = x.copy()
+            w[i] = xp2[i]
+            fp2[i] = f1(w, args)
+            w[i] = xm2[i]
+            fm2[i] = f1(w, args)
+            w[i] = x[i]
+            for j in range(i + 1, x.shape[0]):
+                w[i] = xp[i]
+                w[j] = xp[j]
+                F[0, i, j] = f1(w, args)
+                w[j] = xm[j]
+                F[1, i, j] = f1(w, args)
+                w[i] = xm[i]
+                F[3, i, j] = f1(w, args)
+                w[j] = xp[j]
+                F[2, i, j] = f1(w, args)
+                w[j] = x[j]
+            return 0
 
-    return {"f_many": f_many, "axis": axis, "cross": cross, "cross_parallel": cross_parallel}
+        @njit(parallel=True)
+        def stencil_parallel(x, xp, xm, xp2, xm2, args):
+            n = x.shape[0]
+            fp2 = np.empty(n)
+            fm2 = np.empty(n)
+            F = np.zeros((4, n, n))
+            for r in prange((n + 1) // 2):
+                row(r, x, xp, xm, xp2, xm2, args, fp2, fm2, F)
+                if n - 1 - r != r:
+                    row(n - 1 - r, x, xp, xm, xp2, xm2, args, fp2, fm2, F)
+            return fp2, fm2, F
+        return stencil_parallel
+    return build
+
+
+def one_sided(f0, fp2, fm2, F, H, g, x, xp, xm, xp2, xm2, feval):
+    """Replace entries whose central formula meets a non-finite value by one-sided ones.
+
+    Diagonal (and gradient) entry i with one bad side s: from f at 0, a = s h2_i and
+    b = 2 s h2_i (one new value; exact offsets), f'' ~ 2((f_b - f0)/b - (f_a - f0)/a)/(b - a)
+    and f' ~ ((f_a - f0) b/a - (f_b - f0) a/b)/(b - a).  Off-diagonal (i, j): the first
+    quadrant (s_i, s_j) whose corner is finite, with the axis values at step h
+    (evaluated on demand): (F_s - f_i - f_j + f0) / (d_i d_j), d = signed actual steps.
+    Modifies H (symmetrically) and g in place.
+
+    Returns
+    -------
+    mask : ndarray of bool, shape (n, n)
+        Entries computed one-sided (the diagonal also marks g); None if some entry has
+        no finite one-sided formula.
+    """
+    n = x.shape[0]
+    mask = np.zeros((n, n), dtype=bool)
+    x64 = x.astype(np.float64)
+    for i in np.flatnonzero(~(np.isfinite(fp2) & np.isfinite(fm2))):
+        ok, H[i, i], g[i] = _diag_one_sided(i, f0, fp2, fm2, x, x64, xp2, xm2, feval)
+        if not ok:
+            return None
+        mask[i, i] = True
+    axis = {}
+    I, J = np.nonzero(np.triu(~np.all(np.isfinite(F), axis=0), 1))
+    for i, j in zip(I, J):
+        for s, (si, sj) in enumerate(((1, 1), (1, -1), (-1, 1), (-1, -1))):
+            fi = _axis_value(axis, i, si, x, xp, xm, feval)
+            fj = _axis_value(axis, j, sj, x, xp, xm, feval)
+            if np.isfinite(F[s, i, j]) and np.isfinite(fi) and np.isfinite(fj):
+                di = float((xp if si > 0 else xm)[i]) - x64[i]
+                dj = float((xp if sj > 0 else xm)[j]) - x64[j]
+                H[i, j] = H[j, i] = (((F[s, i, j] - fi) - (fj - f0)) / di) / dj
+                mask[i, j] = mask[j, i] = True
+                break
+        else:
+            return None
+    return mask
+
+
+def _diag_one_sided(i, f0, fp2, fm2, x, x64, xp2, xm2, feval):
+    s = 1.0 if np.isfinite(fp2[i]) else -1.0
+    fa = fp2[i] if s > 0 else fm2[i]
+    if not np.isfinite(fa):
+        return False, np.nan, np.nan
+    a = float((xp2 if s > 0 else xm2)[i]) - x64[i]
+    y = x.copy()
+    y[i] = x[i] + 2.0 * a
+    b = float(y[i]) - x64[i]
+    fb = float(feval(y[None, :])[0])
+    if not np.isfinite(fb):
+        return False, np.nan, np.nan
+    Hii = 2.0 * ((fb - f0) / b - (fa - f0) / a) / (b - a)
+    gi = ((fa - f0) * (b / a) - (fb - f0) * (a / b)) / (b - a)
+    return True, Hii, gi
+
+
+def _axis_value(cache, i, s, x, xp, xm, feval):
+    if (i, s) not in cache:
+        y = x.copy()
+        y[i] = (xp if s > 0 else xm)[i]
+        cache[(i, s)] = float(feval(y[None, :])[0])
+    return cache[(i, s)]

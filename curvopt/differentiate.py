@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from curvopt._stencils import combine_hessian, stencil_steps
+from curvopt._stencils import combine_hessian, one_sided, stencil_steps
 from curvopt.noise import noise_level
 from curvopt.objective import NonFiniteError, Objective
 
@@ -148,28 +148,42 @@ def _check_finite(x, *arrays):
 
 
 def hess_stencil(obj, x, f0, h):
-    """One 2n^2-evaluation stencil at target steps h: (H, g, h, h2, fmax)."""
+    """One 2n^2-evaluation stencil at target steps h: (H, g, h, h2, fmax, onesided).
+
+    Entries whose central formula meets a non-finite value are recomputed one-sided
+    (:func:`curvopt._stencils.one_sided`, a few extra evaluations); ``onesided`` marks
+    them (None when there are none).  NonFiniteError when no one-sided formula is finite.
+    """
     h, xp, xm = representable(x, h)
     h2, xp2, xm2 = representable(x, 2.0 * h)
     fp2, fm2, F, fmax, nbad = obj.hess_values(x, xp, xm, xp2, xm2, f0)
-    if nbad:
-        _check_finite(x, fp2, fm2, F[:, np.triu(np.ones((obj.n, obj.n), dtype=bool), 1)])
     H, g = combine_hessian(float(f0), fp2, fm2, F[0], F[1], F[2], F[3], h, h2)
-    return H, g, h, h2, fmax
+    onesided = None
+    if nbad:
+        onesided = one_sided(f0, fp2, fm2, F, H, g, x, xp, xm, xp2, xm2, obj.f_many)
+        if onesided is None:
+            raise NonFiniteError(
+                f"f is not finite on both sides of a finite-difference stencil near x = {x}: "
+                "no one-sided formula applies; use a smaller step")
+    return H, g, h, h2, fmax, onesided
 
 
-def _bounds(D, D2, rnd, rnd2, stp):
+def _bounds(D, D2, rnd, rnd2, stp, onesided=None):
     """Per entry, the estimate (D at h or D2 at 2h) with the smaller bound, and that bound.
 
     Richardson for an order-2 formula: err(D) ~ |D - D2|/3 and err(D2) ~ 4|D - D2|/3.
+    One-sided entries (order 1, |weights| 4x larger) keep D with |D - D2| + 4 rnd.
     """
     t = S_TRUNC * np.abs(D - D2) / 3.0
     b1, b2 = t + rnd + stp, 4.0 * t + rnd2 + stp
     use2 = b2 < b1
+    if onesided is not None:
+        use2 &= ~onesided
+        b1 = np.where(onesided, 3.0 * t + 4.0 * rnd + stp, b1)
     return np.where(use2, D2, D), np.where(use2, b2, b1)
 
 
-def hess_bounds(obj, x, H, g, H2, g2, h, h2, sigma):
+def hess_bounds(obj, x, H, g, H2, g2, h, h2, sigma, onesided=None):
     """Estimates and elementwise bounds (H, H_err, g, g_err) from stencils at h and 2h.
 
     Each entry is taken from the step whose bound is smaller (the larger step wins when
@@ -181,9 +195,10 @@ def hess_bounds(obj, x, H, g, H2, g2, h, h2, sigma):
     np.fill_diagonal(rnd, 4.0 * K_NOISE * sigma / h2 ** 2)
     stp = np.maximum(np.abs(H), np.abs(H2)) * (
         4.0 * eps_x * (xa[:, None] / h[:, None] + xa[None, :] / h[None, :]) + 8.0 * EPS64)
-    H, H_err = _bounds(H, H2, rnd, rnd / 4.0, stp)
+    H, H_err = _bounds(H, H2, rnd, rnd / 4.0, stp, onesided)
     g_stp = step_term(np.maximum(np.abs(g), np.abs(g2)), xa, h2, 2.0 * eps_x)
-    g, g_err = _bounds(g, g2, K_NOISE * sigma / h2, K_NOISE * sigma / (2.0 * h2), g_stp)
+    g_mask = None if onesided is None else np.diag(onesided).copy()
+    g, g_err = _bounds(g, g2, K_NOISE * sigma / h2, K_NOISE * sigma / (2.0 * h2), g_stp, g_mask)
     return H, H_err, g, g_err
 
 
@@ -193,13 +208,15 @@ def hessian_fd(obj, x, f0, sigma, rel, *, errors=True, step=None, rel_step=None)
     Returns (H, g, H_err, g_err, h); the bounds are NaN when ``errors`` is False.
     """
     h = step_sizes(x, 0.25, rel, step, rel_step)
-    H, g, h, h2, fmax = hess_stencil(obj, x, f0, h)
+    H, g, h, h2, fmax, mask = hess_stencil(obj, x, f0, h)
     if not errors:
         nan = np.full_like(H, np.nan)
         return H, g, nan, np.full_like(g, np.nan), h
-    H2, g2, _, h4, fmax2 = hess_stencil(obj, x, f0, 2.0 * h)
+    H2, g2, _, _, fmax2, mask2 = hess_stencil(obj, x, f0, 2.0 * h)
+    if mask is not None or mask2 is not None:
+        mask = (False if mask is None else mask) | (False if mask2 is None else mask2)
     sigma_eff = max(sigma, obj.f_eps * max(fmax, fmax2))
-    H, H_err, g, g_err = hess_bounds(obj, x, H, g, H2, g2, h, h2, sigma_eff)
+    H, H_err, g, g_err = hess_bounds(obj, x, H, g, H2, g2, h, h2, sigma_eff, mask)
     return H, g, H_err, g_err, h
 
 

@@ -37,9 +37,10 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import factorial, sqrt
+from math import factorial
 
 import numpy as np
+from numba import njit
 
 from curvopt.objective import NonFiniteError, Objective
 
@@ -82,6 +83,9 @@ class NoiseEstimate:
     status: str
 
 
+_STATUS = ("ok", "delta too small", "delta too large")
+
+
 def ecnoise(fvals):
     """More & Wild's noise level from m + 1 equally spaced values along a line.
 
@@ -92,24 +96,35 @@ def ecnoise(fvals):
     status : str
         ``"ok"``, ``"delta too small"`` or ``"delta too large"``.
     """
-    T = [float(v) for v in fvals]
-    m = len(T) - 1
-    fmin, fmax = min(T), max(T)
+    fvals = np.ascontiguousarray(fvals, dtype=np.float64)
+    m = fvals.size - 1
+    gamma = np.array([factorial(k) ** 2 / factorial(2 * k) for k in range(1, m + 1)])
+    sigma, code = _ecnoise_kernel(fvals, gamma)
+    return float(sigma), _STATUS[code]
+
+
+@njit(cache=True)
+def _ecnoise_kernel(fvals, gamma):  # pragma: no cover - jit
+    """(sigma, code): code 0 = ok, 1 = delta too small, 2 = delta too large."""
+    m = fvals.shape[0] - 1
+    fmin, fmax = fvals.min(), fvals.max()
     if (fmax - fmin) > 0.1 * max(abs(fmin), abs(fmax)):
-        return np.nan, "delta too large"
-    if len(set(T)) <= m // 2:
-        return np.nan, "delta too small"
-    levels, signs = [], []
-    for k in range(1, m + 1):
-        T = [b - a for a, b in zip(T[:-1], T[1:])]
-        gamma = factorial(k) ** 2 / factorial(2 * k)
-        levels.append(sqrt(gamma * sum(t * t for t in T) / len(T)))
-        signs.append(max(T) > 0 > min(T))
+        return np.nan, 2
+    if np.unique(fvals).shape[0] <= m // 2:
+        return np.nan, 1
+    T = fvals.copy()
+    levels = np.empty(m)
+    signs = np.zeros(m, dtype=np.bool_)
+    for k in range(m):
+        T = T[1:] - T[:-1]
+        levels[k] = np.sqrt(gamma[k] * np.mean(T * T))
+        signs[k] = T.max() > 0.0 and T.min() < 0.0
     for k in range(m - 2):
-        window = levels[k:k + 3]
-        if max(window) <= 4.0 * min(window) and signs[k]:
-            return levels[k], "ok"
-    return np.nan, "delta too large"
+        lo = min(levels[k], levels[k + 1], levels[k + 2])
+        hi = max(levels[k], levels[k + 1], levels[k + 2])
+        if hi <= 4.0 * lo and signs[k]:
+            return levels[k], 0
+    return np.nan, 2
 
 
 def _line_values(obj, x, f0, p, delta, m):

@@ -201,16 +201,10 @@ class Objective:
             self._kernels = _kernel_cache(self._jit_fun, self._jit_first)
         return self._kernels
 
-    def axis_values(self, x, xp, xm, track_best=True):
+    def axis_values(self, x, xp, xm):
         """(fp, fm) with fp[i] = f(x with x_i -> xp[i]), fm[i] likewise: 2n evaluations."""
         x = self._x(x)
         self._charge(2 * self.n)
-        if self.is_jit:
-            fp, fm = self.kernels["axis"](x, xp, xm, self.args)
-            self.nfev += 2 * self.n
-            if track_best:
-                self._best_of_axis(x, xp, xm, fp, fm)
-            return fp, fm
         X = np.repeat(x[None, :], 2 * self.n, axis=0)
         idx = np.arange(self.n)
         X[2 * idx, idx] = xp
@@ -227,11 +221,6 @@ class Objective:
         x = self._x(x)
         n = self.n
         self._charge(2 * n * (n - 1))
-        if self.is_jit:
-            kern = self.kernels["cross_parallel" if self.parallel else "cross"]
-            F = kern(x, xp, xm, self.args)
-            self.nfev += 2 * n * (n - 1)
-            return F
         F = np.zeros((4, n, n))
         I, J = _stencils.pair_index(n)
         for c in range(0, I.size, chunk):
@@ -243,13 +232,13 @@ class Objective:
                 F[s, i, j] = self.f_many(X)
         return F
 
-    def _best_of_axis(self, x, xp, xm, fp, fm):
-        for vals, xs in ((fp, xp), (fm, xm)):
-            k = int(np.argmin(np.where(np.isnan(vals), np.inf, vals)))
-            if vals[k] < self.best_f:
-                y = x.copy()
-                y[k] = xs[k]
-                self._update_best(vals[k], y)
+    def _stencil_kernel(self):
+        k = self.kernels
+        if not self.parallel:
+            return k["stencil"]
+        if "parallel" not in k:
+            k["parallel"] = k["stencil_parallel"]()
+        return k["parallel"]
 
     def hess_values(self, x, xp, xm, xp2, xm2, f0):
         """Values of the 2n^2-point Hessian stencil and their summary.
@@ -257,9 +246,14 @@ class Objective:
         Returns ``(fp2, fm2, F, fmax, nbad)``: axis values at xp2/xm2, cross values
         (see :meth:`cross_values`), max |f| and the number of non-finite values.
         """
+        x = self._x(x)
         self._charge(2 * self.n * self.n)
-        fp2, fm2 = self.axis_values(x, xp2, xm2, track_best=False)
-        F = self.cross_values(x, xp, xm)
+        if self.is_jit:
+            fp2, fm2, F = self._stencil_kernel()(x, xp, xm, xp2, xm2, self.args)
+            self.nfev += 2 * self.n * self.n
+        else:
+            fp2, fm2 = self.axis_values(x, xp2, xm2)
+            F = self.cross_values(x, xp, xm)
         fmax, nbad, best, kind, i, j = _stencils.summarize(float(f0), fp2, fm2, F)
         if kind >= 0 and best < self.best_f:
             y = np.array(x, dtype=self.dtype)

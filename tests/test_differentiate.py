@@ -126,11 +126,33 @@ def test_hessp_with_and_without_gradient():
     assert hessp(scaled_jit, XS, np.zeros(6), (S,)).nfev == 0
 
 
+def domain_f(x):
+    """Smooth inside x_0 > 0, x_2 > 0 and NaN outside (a simulation that fails there)."""
+    return np.exp(x[0]) * x[1] + x[1] ** 2 * x[2] if x[0] > 0 and x[2] > 0 else np.nan
+
+
+def domain_hess(x):
+    e = np.exp(x[0])
+    return np.array([[e * x[1], e, 0], [e, 2 * x[2], 2 * x[1]], [0, 2 * x[1], 0]])
+
+
+@pytest.mark.parametrize("x", [[3e-4, 0.7, 5e-4], [1e-5, 0.7, 1e-5]])
+def test_one_sided_entries_near_a_domain_edge(x):
+    x = np.array(x)
+    r = hessian(domain_f, x)
+    assert np.all(np.isfinite(r.ddf)) and np.array_equal(r.ddf, r.ddf.T)
+    assert np.all(r.error >= np.abs(r.ddf - domain_hess(x)))
+    g = np.array([np.exp(x[0]) * x[1], np.exp(x[0]) + 2 * x[1] * x[2], x[1] ** 2])
+    assert np.all(r.df_error >= np.abs(r.df - g))
+
+
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_non_finite_values():
     with pytest.raises(ValueError, match="base point"):
         hessian(lambda x: np.log(x[0]) + x[1], [-1.0, 1.0])
+    with pytest.raises(NonFiniteError, match="both sides"):
+        hessian(lambda x: x @ x if x[0] == 1.0 else np.nan, [1.0, 2.0], noise=1e-16)
     with pytest.raises(NonFiniteError, match="stencil"):
-        hessian(lambda x: np.sqrt(x[0]) + x[1] ** 2, [1e-9, 1.0], step=1e-4)
+        gradient(lambda x: np.sqrt(x[0]) + x[1] ** 2, [1e-9, 1.0], step=1e-4)
     with pytest.raises(ValueError, match="scheme"):
         gradient(lambda x: x @ x, [1.0], scheme="backward")
