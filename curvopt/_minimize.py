@@ -21,9 +21,9 @@ import warnings
 import numpy as np
 from scipy.optimize import OptimizeResult, OptimizeWarning
 
-from curvopt._status import Status
+from curvopt._status import SolverOptions, Status
 from curvopt.objective import Objective
-from curvopt.solver import SolverOptions, solve
+from curvopt.solver import solve
 
 __all__ = ["minimize"]
 
@@ -67,9 +67,7 @@ def _solver_options(n, options):
     return SolverOptions(
         gtol=gtol, maxiter=maxiter, initial_trust_radius=delta0, max_trust_radius=delta_max,
         eta=eta, ctol=float(options.get("ctol", 0.0)), hessian_update=update,
-        fd_step=options.get("fd_step"), disp=bool(options.get("disp", False)),
-        keep_history=bool(options.get("history", False)),
-        return_all=bool(options.get("return_all", False)))
+        fd_step=options.get("fd_step"))
 
 
 def _wrap_callback(callback):
@@ -81,8 +79,29 @@ def _wrap_callback(callback):
     except (TypeError, ValueError):
         params = set()
     if params == {"intermediate_result"}:
-        return lambda x, f: callback(intermediate_result=OptimizeResult(x=x, fun=f))
-    return lambda x, f: callback(np.copy(x))
+        return lambda row: callback(intermediate_result=OptimizeResult(x=row.x, fun=row.f))
+    return lambda row: callback(np.copy(row.x))
+
+
+class _Reporter:
+    """Receives each :class:`~curvopt._status.Iterate` from the loop: history, allvecs,
+    the ``disp`` log, and the user callback (after each iteration but the last)."""
+
+    def __init__(self, callback, disp, keep):
+        self.callback, self.disp, self.keep = _wrap_callback(callback), disp, keep
+        self.rows = []
+
+    def __call__(self, row, final):
+        if self.keep:
+            self.rows.append(row)
+        if self.disp:
+            if row.nit == 0:
+                print(f"{'iter':>5} {'f':>14} {'norm(g)':>10} {'lam_min':>11} "
+                      f"{'radius':>10}  step")
+            print(f"{row.nit:5d} {row.f:14.7g} {row.grad_norm:10.3g} {row.lam_min:11.3g} "
+                  f"{row.delta:10.3g}  {row.kind}")
+        if self.callback is not None and row.nit > 0 and not final:
+            self.callback(row)
 
 
 def _message(status, cert):
@@ -149,16 +168,18 @@ def minimize(fun, x0, args=(), jac=None, hess=None, hessp=None, bounds=None,
                     parallel=bool(options.get("parallel", False)),
                     maxfev=options.get("maxfev"))
     opts = _solver_options(obj.n, options)
-    run = solve(obj, opts, _wrap_callback(callback))
+    keep = bool(options.get("history", False)) or bool(options.get("return_all", False))
+    reporter = _Reporter(callback, bool(options.get("disp", False)), keep)
+    run = solve(obj, opts, reporter)
     res = OptimizeResult(
         x=run.x, fun=run.f, jac=run.g, hess=run.H, nit=run.nit, nfev=obj.nfev,
         njev=obj.njev, nhev=obj.nhev, status=int(run.status), success=run.status.success,
         message=_message(run.status, run.certificate), certificate=run.certificate)
-    if opts.keep_history:
-        res.history = list(run.history)
-    if opts.return_all:
-        res.allvecs = list(run.allvecs)
-    if opts.disp:
+    if options.get("history", False):
+        res.history = list(reporter.rows)
+    if options.get("return_all", False):
+        res.allvecs = [row.x for row in reporter.rows]
+    if options.get("disp", False):
         print(res.message)
         print(f"         Current function value: {run.f:.6g}\n         Iterations: {run.nit}"
               f"\n         Function evaluations: {obj.nfev}")

@@ -1,4 +1,4 @@
-"""Termination codes of the curvopt solver, each with its message.
+"""Termination codes of the curvopt solver, each with its message; the loop's records.
 
 One enum, one message per code (the pattern of Optim.jl's termination codes). The integer
 values follow scipy's conventions where scipy has one: ``0`` is success, ``1`` is the
@@ -7,12 +7,18 @@ iteration limit, ``99`` is scipy's code for a callback that raised ``StopIterati
 ``success`` is True only for codes that rest on a convergence certificate: ``MINIMUM``
 (stationary, smallest Hessian eigenvalue certified positive) and ``DEGENERATE_MINIMUM``
 (stationary, no certified negative curvature, some eigenvalues indistinguishable from 0).
+
+Also the records the loop shares with the public API (the options/status layer):
+:class:`SolverOptions` and :class:`Iterate` (one row of ``OptimizeResult.history``).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import IntEnum
 
-__all__ = ["Status"]
+import numpy as np
+
+__all__ = ["Status", "SolverOptions", "Iterate"]
 
 
 class Status(IntEnum):
@@ -26,11 +32,10 @@ class Status(IntEnum):
     MAXITER = 1
     MAXFEV = 2
     DEGENERATE_MINIMUM = 3
-    STALLED = 4
-    INCONCLUSIVE = 5
-    NOT_STATIONARY = 6
-    ESCAPE_FAILED = 7
-    NONFINITE = 8
+    INCONCLUSIVE = 4
+    NOT_STATIONARY = 5
+    ESCAPE_FAILED = 6
+    NONFINITE = 7
     CALLBACK_STOP = 99
 
     @property
@@ -52,8 +57,6 @@ _MESSAGES = {
     Status.DEGENERATE_MINIMUM: "Stationary point with no certified negative curvature, but "
                                "some Hessian eigenvalues are indistinguishable from zero "
                                "(degenerate minimum: flat or non-identifiable directions).",
-    Status.STALLED: "Trust radius fell to the rounding level of x without a certified "
-                    "minimum: no further progress is measurable.",
     Status.INCONCLUSIVE: "Progress stopped, but the certificate is inconclusive at this "
                          "precision (see `certificate.inconclusive`).",
     Status.NOT_STATIONARY: "Progress stopped, but the gradient is certified nonzero: the "
@@ -61,7 +64,35 @@ _MESSAGES = {
     Status.ESCAPE_FAILED: "Stopped at a point with certified negative curvature (a saddle "
                           "or maximum): no step along the negative-curvature directions "
                           "decreased f.",
-    Status.NONFINITE: "The objective returned non-finite values around the current point "
-                      "and no finite step could be found.",
+    Status.NONFINITE: "The objective is not finite at finite-difference points around the "
+                      "current x, so no model (or certificate) could be built there.",
     Status.CALLBACK_STOP: "`callback` raised `StopIteration`.",
 }
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    """Options of the loop (see :func:`curvopt._minimize.minimize` for the user view)."""
+
+    gtol: float = 1e-5
+    maxiter: int = 200
+    initial_trust_radius: float = 1.0
+    max_trust_radius: float = float("inf")
+    eta: float = 0.15
+    ctol: float = 0.0
+    hessian_update: str = "sr1"
+    fd_step: object = None
+
+
+@dataclass(frozen=True)
+class Iterate:
+    """One row of the history: the iterate after an iteration (nit 0: the start)."""
+
+    nit: int
+    x: np.ndarray
+    f: float
+    grad_norm: float
+    lam_min: float
+    delta: float
+    kind: str
+    classification: str | None

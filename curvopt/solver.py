@@ -5,52 +5,51 @@ subproblem solved in the eigenbasis of H (:mod:`curvopt.subproblem`) -- and a *s
 the ratio test rho = ared / pred, pred = -(g'p + p'Hp/2), and the radius update of
 Nocedal & Wright (2006) Alg. 4.1 with constants
 
-    eta  = 0.15  accept when rho > eta (scipy's trust-region default; N&W: eta in [0, 1/4))
-    rho < 1/4  -> delta = ||p|| / 4  (N&W Alg. 4.1 shrinks delta by 1/4; Optim.jl uses ||p||/4)
+    eta = 0.15: accept when rho > eta (scipy's trust-region default; N&W: eta in [0, 1/4))
+    rho < 1/4  -> delta = ||p|| / 4  (N&W Alg. 4.1 shrinks delta by 1/4; Optim.jl ||p||/4)
     rho > 3/4 and ||p|| = delta -> delta = min(2 delta, max_trust_radius)  (N&W Alg. 4.1)
 
-A non-finite trial value is a rejected step (rho = -inf). A rejected step reuses the model.
+A non-finite trial value is a rejected step. A rejected step reuses the model.
 
-Hessian policy (evaluation economy). With function values only, a finite-difference (FD)
-Hessian costs 2n^2 + 1 evaluations and a central gradient 2n. The loop builds an FD model
-(``local_model(errors=False)``, g from the same stencil) at x0, then after each accepted step
-evaluates only a gradient -- forward differences (n evaluations) while ||g|| > sqrt(gtol)
-max(1, |f|) and the forward error is below 1% of ||g||, central (2n) otherwise -- and updates H by the symmetric rank-one formula (SR1,
-N&W eq. 6.24, skipped when |s'(y - Hs)| < 1e-8 ||s|| ||y - Hs||, eq. 6.26), which, unlike
-BFGS, can represent negative curvature. The FD Hessian is rebuilt (reusing f(x)) when
-
-* a step is rejected or accepted with rho < 1/4 while H is an SR1 estimate (poor model),
-* the SR1 estimate has a negative eigenvalue (suspected indefinite: confirm by FD),
-* the model "looks stationary" (certification builds the full model with error bounds).
-
-With user ``hess`` the exact Hessian is used at every accepted point; with ``hessian_update
-='fd'`` the FD Hessian is rebuilt at every accepted point.
+Hessian policy (evaluation economy). With function values only an FD Hessian costs
+2n^2 + 1 evaluations, a central gradient 2n, a forward one n. The loop builds an FD model
+(``local_model(errors=False)``) at x0; after each accepted step it takes only a gradient --
+forward differences while ||g|| > sqrt(gtol) max(1, |f|) and their error (from the model's
+curvature) is below 1% of ||g|| (Gill, Murray & Wright 1981, sec. 8.6), central otherwise
+-- and updates H by the symmetric rank-one formula (SR1, N&W eq. 6.24, skipped when
+|s'(y - Hs)| < 1e-8 ||s|| ||y - Hs||, eq. 6.26), which unlike BFGS can represent negative
+curvature. The FD Hessian is rebuilt (reusing f(x)) when a step is rejected or accepted
+with rho < 1/4 while H is an SR1 estimate, when the SR1 estimate has a negative eigenvalue
+(confirm by FD), and at certification (full model with error bounds). With a user ``hess``
+the exact Hessian is used at every accepted point; ``hessian_update='fd'`` rebuilds the FD
+Hessian at every accepted point.
 
 Termination only on the certificate. When the model looks stationary -- ||g|| <= gtol
-max(1, |f|), or the predicted reduction of the trust-region step is below the noise of f,
-or the radius fell to the rounding level of x -- the full model (``errors=True``) is built
-and certified (:func:`curvopt.certificate.certify`). A minimum (or a degenerate point with
-no certified negative curvature) ends the run with success. Certified negative curvature
-(saddle, maximum) triggers a step along the most negative eigenvector, both signs tried,
-length from max(delta, the length whose model decrease clears the noise), shrunk by 4
-until f decreases. Otherwise the run continues from the fresh model, and stops with the
-certificate's verdict when the same point is certified twice without progress. Budgets
-(maxiter, maxfev) end the run with an honest status.
+max(1, |f|) / 10, or the predicted reduction is below the noise of f, or the radius fell
+to the rounding level of x -- the full model is built and certified
+(:func:`curvopt.certificate.certify`). A minimum (or a degenerate point with no certified
+negative curvature, once no measurable progress is left) ends the run with success.
+Certified negative curvature found through the gradient shortcut switches to "strict"
+mode: the loop goes on from the fresh model (whose trust-region step itself exploits the
+negative curvature) and certifies again only when progress stops; certified negative
+curvature there triggers an explicit step along the most negative eigenvector, both signs,
+shrunk by 4 until f decreases. A "not stationary" certificate restarts from the fresh
+model; the same point certified twice without progress stops with the certificate's
+verdict. Budgets (maxiter, maxfev) end the run with an honest status.
 
-Indefinite H in the ordinary iteration is handled by the subproblem itself (boundary step
-with mu > -lam_1; in the hard case both signs along v_1 are tried). The damped (Levenberg-
-Marquardt) form is used only when ``eigh`` fails or H is not finite.
+The damped (Levenberg-Marquardt) form of the step is used only when ``eigh`` fails or H
+is not finite.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from curvopt._status import Status
+from curvopt._status import Iterate, SolverOptions, Status
 from curvopt.certificate import certify
 from curvopt.model import local_model
-from curvopt.objective import BudgetExhausted
+from curvopt.objective import BudgetExhausted, NonFiniteError
 from curvopt.subproblem import (damped_trust_region_step, negative_curvature_step,
                                 solve_trust_region)
 
@@ -58,38 +57,7 @@ __all__ = ["SolverOptions", "Iterate", "SolverResult", "solve"]
 
 ETA_LOW, ETA_HIGH, SHRINK, GROW = 0.25, 0.75, 0.25, 2.0   # N&W (2006) Alg. 4.1
 SR1_SKIP = 1e-8                                           # N&W (2006) eq. 6.26
-SAFETY = 3.0                  # safety factor on Richardson truncation estimates
-
-
-@dataclass(frozen=True)
-class SolverOptions:
-    """Options of the loop (see :func:`curvopt._minimize.minimize` for the user view)."""
-
-    gtol: float = 1e-5
-    maxiter: int = 200
-    initial_trust_radius: float = 1.0
-    max_trust_radius: float = float("inf")
-    eta: float = 0.15
-    ctol: float = 0.0
-    hessian_update: str = "sr1"
-    fd_step: object = None
-    disp: bool = False
-    keep_history: bool = False
-    return_all: bool = False
-
-
-@dataclass(frozen=True)
-class Iterate:
-    """One row of the history: the iterate after an iteration."""
-
-    nit: int
-    x: np.ndarray
-    f: float
-    grad_norm: float
-    lam_min: float
-    delta: float
-    kind: str
-    classification: str | None
+SAFETY = 3.0                      # safety factor on the Richardson truncation estimate
 
 
 @dataclass(frozen=True)
@@ -103,8 +71,6 @@ class SolverResult:
     nit: int
     status: Status
     certificate: object
-    history: tuple = ()
-    allvecs: tuple = ()
 
 
 @dataclass
@@ -115,8 +81,8 @@ class _State:
     f: float
     g: np.ndarray
     H: np.ndarray
-    g_tol: float
     delta: float
+    g_tol: float = 0.0            # size of the error of g (hard-case threshold)
     fresh: bool = True            # H is an FD / exact Hessian at x (not an SR1 estimate)
     f_noise: float = 0.0
     cert: object = None           # certificate at x, if any
@@ -124,57 +90,50 @@ class _State:
     lam_min: float = float("nan")
     g_at_x: bool = False          # g is a central-difference or user gradient at this x
     strict: bool = False          # gtol shortcut off: certify only when progress stops
-    last_cls: str | None = None
-    history: list = field(default_factory=list)
-    allvecs: list = field(default_factory=list)
 
 
 def _noise(obj, st):
-    """Absolute noise level of f at x: the model's estimate or rounding of f."""
+    """Absolute noise level of f at x: the model's estimate or the rounding of f."""
     return max(st.f_noise, obj.f_eps * abs(st.f))
 
 
-def _central(obj, x, f, h):
-    """Central differences at representable steps ~h (2n evaluations); one-sided where
-    one side is not finite. Returns (g, h, fmax)."""
+def _steps(obj, x, f, power, f_noise=0.0, scale=1.0):
+    """(eps_f, xp, h): representable steps h ~ scale eps_f^power max(1, |x_i|), xp = x + h
+    exactly (eps_f: relative noise of f)."""
+    rel = max(obj.f_eps, f_noise / max(1.0, abs(f)))
+    h = scale * rel ** power * np.maximum(1.0, np.abs(x.astype(np.float64)))
     xp = (x + h.astype(x.dtype)).astype(x.dtype)
-    h = xp.astype(np.float64) - x.astype(np.float64)          # representable step
+    return rel, xp, xp.astype(np.float64) - x.astype(np.float64)
+
+
+def _central(obj, x, f, power, scale=1.0, f_noise=0.0):
+    """Central differences (2n evaluations), one-sided where one side is not finite;
+    returns g and the rounding error 2 eps_f max|f| / h."""
+    rel, xp, h = _steps(obj, x, f, power, f_noise, scale)
     xm = (x - h.astype(x.dtype)).astype(x.dtype)
     fp, fm = (np.asarray(v, float) for v in obj.axis_values(x, xp, xm))
     g = (fp - fm) / (2.0 * h)
     one_p, one_m = ~np.isfinite(fm) & np.isfinite(fp), ~np.isfinite(fp) & np.isfinite(fm)
     g[one_p] = (fp[one_p] - f) / h[one_p]
     g[one_m] = (f - fm[one_m]) / h[one_m]
-    return g, h, float(np.nanmax(np.abs(np.concatenate([[f], fp, fm]))))
-
-
-def _rel_noise(obj, f, f_noise=0.0):
-    return max(obj.f_eps, f_noise / max(1.0, abs(f)))
+    return g, 2.0 * rel * float(np.nanmax(np.abs(np.concatenate([[f], fp, fm])))) / h
 
 
 def _fd_gradient(obj, x, f, f_noise=0.0, richardson=False):
-    """Central gradient at h = eps_f^(1/3) max(1, |x_i|) (N&W 2006 eq. 8.9 step rule) and
-    an error norm: rounding eps_f max|f| / h, plus with ``richardson`` the truncation
-    estimate |D_h - D_2h| / 3 (second step, 2n more evaluations)."""
-    rel = _rel_noise(obj, f, f_noise)
-    h = rel ** (1.0 / 3.0) * np.maximum(1.0, np.abs(x.astype(np.float64)))
-    g, h, fmax = _central(obj, x, f, h)
-    err = 2.0 * rel * fmax / h
+    """Central gradient at h = eps_f^(1/3) max(1, |x_i|) (N&W 2006 sec. 8.1) with its
+    error: rounding, plus with ``richardson`` the truncation estimate SAFETY |D_h - D_2h| / 3
+    (D_h - D_2h = -3 h^2 f'''/6 + ...; 2n more evaluations)."""
+    g, err = _central(obj, x, f, 1.0 / 3.0, f_noise=f_noise)
     if richardson:
-        g2, _, fmax2 = _central(obj, x, f, 2.0 * h)
-        # D_h - D_2h = -3 h^2 f'''/6 + ...: truncation |D_h - D_2h| / 3, safety factor 3
-        err = SAFETY * np.abs(g - g2) / 3.0 + 2.0 * rel * max(fmax, fmax2) / h
+        g2, err2 = _central(obj, x, f, 1.0 / 3.0, scale=2.0, f_noise=f_noise)
+        err = SAFETY * np.abs(g - g2) / 3.0 + np.maximum(err, 2.0 * err2)
     return g, err
 
 
 def _forward_gradient(obj, x, f):
-    """Forward differences at h = sqrt(eps_f) max(1, |x_i|) (n evaluations, error of order
-    sqrt(eps_f)): cheap enough far from stationarity (Gill, Murray & Wright 1981,
-    Practical Optimization, sec. 8.6). None when a forward point is not finite."""
-    rel = _rel_noise(obj, f)
-    h = np.sqrt(rel) * np.maximum(1.0, np.abs(x.astype(np.float64)))
-    xp = (x + h.astype(x.dtype)).astype(x.dtype)
-    h = xp.astype(np.float64) - x.astype(np.float64)          # representable step
+    """Forward differences at h = sqrt(eps_f) max(1, |x_i|) (n evaluations); None when a
+    forward point is not finite."""
+    rel, xp, h = _steps(obj, x, f, 0.5)
     X = np.repeat(x[None, :], x.size, axis=0)
     X[np.arange(x.size), np.arange(x.size)] = xp
     fp = np.asarray(obj.f_many(X), float)
@@ -184,29 +143,24 @@ def _forward_gradient(obj, x, f):
 
 
 def _far(obj, st, opts):
-    """Forward differences suffice: ||g|| > sqrt(gtol) max(1, |f|) and the forward error
-    h |H_ii| / 2 + 2 eps_f |f| / h (from the current model's curvature) is below 1% of
-    ||g|| (rounding plus truncation, N&W 2006 eq. 8.3-8.4)."""
-    if obj.has_grad:
-        return False
+    """Forward differences suffice: ||g|| > sqrt(gtol) max(1, |f|) and their error
+    h |H_ii| / 2 + 2 eps_f |f| / h (N&W 2006 eq. 8.3-8.4) is below 1% of ||g||."""
     gnorm = float(np.linalg.norm(st.g))
-    rel = _rel_noise(obj, st.f)
-    h = np.sqrt(rel) * np.maximum(1.0, np.abs(st.x.astype(np.float64)))
+    rel, _, h = _steps(obj, st.x, st.f, 0.5)
     err = float(np.linalg.norm(h * np.abs(np.diag(st.H)) / 2 + 2 * rel * abs(st.f) / h))
     return gnorm > np.sqrt(opts.gtol) * max(1.0, abs(st.f)) and err < 0.01 * gnorm
 
 
 def _gradient(obj, x, f, far=False):
-    """(g, g_tol, accurate): the user gradient; else forward differences when ``far``
-    from stationarity, central differences otherwise (and where a forward point is not
-    finite). ``accurate`` is False for the forward estimate."""
-    if far and not obj.has_grad:
-        out = _forward_gradient(obj, x, f)
-        if out is not None:
-            return out[0], out[1], False
+    """(g, g_tol, at_x): the user gradient; else forward differences when ``far``,
+    central otherwise (or where a forward point is not finite); ``at_x`` False for the
+    forward estimate."""
     if obj.has_grad:
         g = obj.grad(x)
         return g, 10 * obj.f_eps * float(np.linalg.norm(g)), True
+    out = _forward_gradient(obj, x, f) if far else None
+    if out is not None:
+        return out[0], out[1], False
     g, err = _fd_gradient(obj, x, f)
     return g, float(np.linalg.norm(err)), True
 
@@ -215,7 +169,7 @@ def _sr1(H, s, y):
     """Symmetric rank-one update, N&W (2006) eq. 6.24 with the skip rule eq. 6.26."""
     r = y - H @ s
     denom = float(r @ s)
-    if abs(denom) < SR1_SKIP * np.linalg.norm(s) * np.linalg.norm(r) or denom == 0:
+    if denom == 0 or abs(denom) < SR1_SKIP * np.linalg.norm(s) * np.linalg.norm(r):
         return H
     return H + np.outer(r, r) / denom
 
@@ -230,9 +184,9 @@ def _load_model(st, model):
 
 
 def _refresh(obj, st, opts):
-    """Cheap FD model at x (f reused). Where a central-difference gradient was already
-    taken at this x, it is kept: the stencil reads g off points ~2 eps^(1/4) away, a
-    coarser estimate (in float32 arithmetic, far coarser)."""
+    """Cheap FD model at x (f reused). A central or user gradient already taken at this x
+    is kept: the stencil reads g off points ~2 eps^(1/4) away (coarser; far coarser in
+    float32 arithmetic)."""
     g, g_tol, keep = st.g, st.g_tol, st.g_at_x
     _load_model(st, local_model(obj, st.x, f0=st.f, errors=False, step=opts.fd_step))
     if keep:
@@ -257,42 +211,36 @@ def _trial(obj, x, p):
 
 
 def _accept(obj, st, p, f_new, opts, rho):
-    """Move to x + p: new gradient, SR1 or FD Hessian, as the policy says."""
+    """Move to x + p: new gradient and SR1 update, or an FD / exact Hessian (policy)."""
     x_new = (st.x + p).astype(st.x.dtype)
     s = x_new.astype(float) - st.x.astype(float)
     st.x, st.f, st.cert, st.g_at_x = x_new, f_new, None, False
     if obj.has_hess or opts.hessian_update == "fd" or rho < ETA_LOW:
         _refresh(obj, st, opts)
         return
-    g_new, st.g_tol, st.g_at_x = _gradient(obj, st.x, st.f, _far(obj, st, opts))
-    st.H = _sr1(st.H, s, g_new - st.g)
-    st.g, st.fresh = g_new, False
-
-
-def _sharper_gradient(obj, model):
-    """Replace the model's g by a central gradient at the gradient's own step eps^(1/3)
-    with its Richardson bound (4n evaluations) when that bound is smaller: the Hessian
-    stencil reads g off points ~eps^(1/4) away, too coarse to certify stationarity."""
-    if obj.has_grad:
-        return model
-    g, g_err = _fd_gradient(obj, model.x.astype(obj.dtype), model.f, model.f_noise, True)
-    if np.all(np.isfinite(g_err)) and np.linalg.norm(g_err) < np.linalg.norm(model.g_err):
-        return replace(model, g=g, g_err=g_err, nfev=model.nfev + 4 * obj.n)
-    return model
+    far = not obj.has_grad and _far(obj, st, opts)
+    g_new, st.g_tol, st.g_at_x = _gradient(obj, st.x, st.f, far)
+    st.H, st.g, st.fresh = _sr1(st.H, s, g_new - st.g), g_new, False
 
 
 def _certify(obj, st, opts):
-    """Full model with error bounds at x, and its certificate."""
-    model = _sharper_gradient(obj, local_model(obj, st.x, f0=st.f, errors=True,
-                                               step=opts.fd_step))
+    """Full model with error bounds at x, and its certificate. With function values only
+    g is replaced by a central gradient at its own step eps^(1/3) with a Richardson bound
+    (4n evaluations) when that bound is smaller: the Hessian stencil reads g off points
+    ~eps^(1/4) away, too coarse to certify stationarity."""
+    model = local_model(obj, st.x, f0=st.f, errors=True, step=opts.fd_step)
+    if not obj.has_grad:
+        g, g_err = _fd_gradient(obj, st.x, st.f, model.f_noise, richardson=True)
+        if np.all(np.isfinite(g_err)) and np.linalg.norm(g_err) < np.linalg.norm(model.g_err):
+            model = replace(model, g=g, g_err=g_err, nfev=model.nfev + 4 * obj.n)
     _load_model(st, model)
-    cert = certify(model, gtol=opts.gtol)
-    st.cert, st.last_cls = cert, cert.classification
-    return cert
+    st.cert = certify(model, gtol=opts.gtol)
+    return st.cert
 
 
 def _escape(obj, st, cert):
-    """Step along the most negative certified direction; both signs, shrinking by 4."""
+    """Step along the most negative certified direction; both signs, shrinking by 4 down
+    to the length whose model decrease |lam| a^2 / 2 clears the noise of f."""
     v = cert.negative_directions[:, 0]
     lam = float(v @ st.H @ v)
     a_min = np.sqrt(8.0 * _noise(obj, st) / abs(lam)) if lam < 0 else 0.0
@@ -308,29 +256,26 @@ def _escape(obj, st, cert):
 
 
 def _verdict(cert, opts):
-    """Status for a certificate reached at a point where no progress is left."""
-    if cert.classification == "minimum":
-        if cert.lam_min - cert.lam_err > opts.ctol:
-            return Status.MINIMUM
+    """Status for a certificate reached where no progress is left."""
+    cls = cert.classification
+    if cls == "minimum":
+        strict = cert.lam_min - cert.lam_err > opts.ctol
+        return Status.MINIMUM if strict else Status.DEGENERATE_MINIMUM
+    if cls == "degenerate" and cert.negative_directions.shape[1] == 0:
         return Status.DEGENERATE_MINIMUM
-    if cert.classification == "degenerate" and cert.negative_directions.shape[1] == 0:
-        return Status.DEGENERATE_MINIMUM
-    if cert.classification == "not_stationary":
-        return Status.NOT_STATIONARY
-    return Status.INCONCLUSIVE
+    return Status.NOT_STATIONARY if cls == "not_stationary" else Status.INCONCLUSIVE
 
 
 def _looks_stationary(obj, st, step, opts):
-    """Why the cheap model says "stationary at this precision" ("gtol", "noise"), or None.
+    """Why the cheap model says "stationary at this precision", or None.
 
-    "gtol": ||g|| <= gtol max(1, |f|) / 10, a shortcut skipped in strict mode (after a
-    certificate found curvature that is not certified positive). "noise": the predicted
-    reduction is below the noise of f (plus, where g carries a certified bound, the
-    uncertainty ||g_err|| ||p|| of g'p), or the radius fell to the rounding level of x:
-    no measurable progress is left.
+    "gtol": ||g|| <= gtol max(1, |f|) / 10, a shortcut skipped in strict mode. "noise": the
+    predicted reduction is below the noise of f (plus, where g carries a certified bound,
+    the uncertainty ||g_err|| ||p|| of g'p), or the radius fell to the rounding level of
+    x: no measurable progress is left.
     """
     pred_floor = 2.0 * _noise(obj, st)
-    if st.cert is not None:          # g carries a certified bound: pred's uncertainty
+    if st.cert is not None:
         pred_floor += st.g_tol * float(np.linalg.norm(step.p))
     tiny_radius = st.delta <= 4 * obj.f_eps * max(1.0, float(np.linalg.norm(st.x)))
     if step.predicted_reduction <= pred_floor or tiny_radius:
@@ -341,19 +286,14 @@ def _looks_stationary(obj, st, step, opts):
 
 
 def _at_stationary_looking_point(obj, st, opts, reason):
-    """Certify (once per point), escape negative curvature; a final Status or None.
-
-    A certificate reached through the "gtol" shortcut that is not a strict minimum
-    switches to strict mode: the loop goes on from the fresh model (whose trust-region
-    step itself exploits negative curvature) until no measurable progress is left, so a
-    degenerate verdict or an explicit escape is made only where f cannot be lowered.
-    """
+    """Certify (once per point), go strict, escape negative curvature; Status or None."""
     fresh = st.cert is None
     cert = _certify(obj, st, opts) if fresh else st.cert
     cls, neg = cert.classification, cert.negative_directions.shape[1] > 0
-    if cls == "minimum" or (cls == "degenerate" and not neg and not (fresh and reason == "gtol")):
+    shortcut = fresh and reason == "gtol"
+    if cls == "minimum" or (cls == "degenerate" and not neg and not shortcut):
         return _verdict(cert, opts)
-    if fresh and reason == "gtol" and (neg or cls == "degenerate"):
+    if shortcut and (neg or cls == "degenerate"):
         st.strict, st.kind = True, "certified_" + cls
         return None
     if neg:
@@ -363,15 +303,15 @@ def _at_stationary_looking_point(obj, st, opts, reason):
         _accept(obj, st, p, ft, opts, rho=1.0)
         st.delta, st.kind, st.strict = a, "negative_curvature", False
         return None
-    if fresh:                                   # continue from the fresh model, whose
-        st.kind = "certified_" + cls            # accuracy warrants a restart of the radius
+    if fresh:                        # continue from the fresh, accurate model: restart
+        st.kind = "certified_" + cls                     # the radius
         st.delta = max(st.delta, opts.initial_trust_radius)
         return None
     return _verdict(cert, opts)
 
 
 def _iterate(obj, st, opts):
-    """One iteration: step, ratio test, radius update, accept or reject."""
+    """One iteration: step, ratio test, radius update, accept or reject; Status or None."""
     step, lam_min = _step(st)
     if not st.fresh and lam_min < 0:             # SR1 suspects negative curvature: confirm
         _refresh(obj, st, opts)
@@ -380,7 +320,7 @@ def _iterate(obj, st, opts):
     reason = _looks_stationary(obj, st, step, opts)
     if reason is not None:
         return _at_stationary_looking_point(obj, st, opts, reason)
-    pred, p = step.predicted_reduction, step.p
+    pred, p = step.predicted_reduction, step.p    # pred > 2 noise >= 0 here
     ft = _trial(obj, st.x, p)
     if (st.f - ft) <= opts.eta * pred and step.alt is not None:   # both signs (hard case)
         ft_alt = _trial(obj, st.x, step.alt)
@@ -404,68 +344,55 @@ def _iterate(obj, st, opts):
     return None
 
 
-def _record(st, nit, opts):
-    row = Iterate(nit, st.x.copy(), st.f, float(np.linalg.norm(st.g)), st.lam_min,
-                  st.delta, st.kind, st.cert.classification if st.cert is not None else None)
-    if opts.keep_history:
-        st.history.append(row)
-    if opts.return_all:
-        st.allvecs.append(st.x.copy())
-    if opts.disp:
-        if nit == 0:
-            print(f"{'iter':>5} {'f':>14} {'norm(g)':>10} {'lam_min':>11} {'radius':>10}  step")
-        print(f"{nit:5d} {st.f:14.7g} {row.grad_norm:10.3g} {row.lam_min:11.3g} "
-              f"{st.delta:10.3g}  {st.kind}")
+def _row(st, nit):
+    return Iterate(nit, st.x.copy(), st.f, float(np.linalg.norm(st.g)), st.lam_min, st.delta,
+                   st.kind, st.cert.classification if st.cert is not None else None)
 
 
-def solve(obj, opts, callback=None):
+def solve(obj, opts, report=None):
     """Run the trust-region loop on an :class:`~curvopt.objective.Objective`.
 
     Parameters
     ----------
     obj : Objective
     opts : SolverOptions
-    callback : callable, optional
-        ``callback(x, f)`` after each iteration; ``StopIteration`` ends the run (status 99).
+    report : callable, optional
+        ``report(row, final)`` with an :class:`Iterate` for x0 (nit 0) and after each
+        iteration, ``final`` True for the last one. History, log and user callback live
+        in the API layer; ``StopIteration`` raised by ``report`` ends the run (status 99).
 
     Returns
     -------
-    SolverResult
-
-    Raises
-    ------
-    ValueError
-        f(x0) is not finite.
+    SolverResult (ValueError when f(x0) is not finite)
     """
     x0 = obj.x0.copy()
     f0 = obj.f(x0)
     if not np.isfinite(f0):
         raise ValueError(f"f(x0) = {f0} is not finite at x0 = {x0}")
     n = x0.shape[0]
-    st = _State(x=x0, f=f0, g=np.zeros(n), H=np.eye(n), g_tol=0.0,
-                delta=float(opts.initial_trust_radius))
-    st.lam_min, status, nit = np.nan, None, 0
+    st = _State(x=x0, f=f0, g=np.zeros(n), H=np.eye(n), delta=float(opts.initial_trust_radius))
+    report = report if report is not None else (lambda row, final: None)
+    status, nit = None, 0
     try:
         _refresh(obj, st, opts)
         st.lam_min = float(np.linalg.eigvalsh(st.H)[0]) if np.all(np.isfinite(st.H)) else np.nan
-        _record(st, 0, opts)
+        report(_row(st, 0), False)
         while status is None:
             if nit >= opts.maxiter:
                 status = Status.MAXITER
                 break
             nit += 1
             status = _iterate(obj, st, opts)
-            _record(st, nit, opts)
-            if callback is not None and status is None:
-                callback(st.x.copy(), st.f)
+            report(_row(st, nit), status is not None)
     except BudgetExhausted:
         status = Status.MAXFEV
     except StopIteration:
         status = Status.CALLBACK_STOP
+    except NonFiniteError:              # f not finite at stencil points around x
+        status = Status.NONFINITE
     if status == Status.MAXITER and st.cert is None:
         try:
             _certify(obj, st, opts)
         except BudgetExhausted:
             pass
-    return SolverResult(st.x, st.f, st.g, st.H, nit, status, st.cert,
-                        tuple(st.history), tuple(st.allvecs))
+    return SolverResult(st.x, st.f, st.g, st.H, nit, status, st.cert)
