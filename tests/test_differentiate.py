@@ -2,7 +2,7 @@
 
 Relative error of a Hessian estimate: max |H - H_true| / max |H_true| (per matrix).
 The error bound must cover the true error entry by entry (no extra slack beyond the
-documented S_TRUNC = 2 and K_NOISE = 5 built into the bound).
+documented S_TRUNC = 3 and K_NOISE = 8 built into the bound).
 """
 import numpy as np
 import pytest
