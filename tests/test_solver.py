@@ -143,3 +143,44 @@ def test_fd_hessian_every_iteration_option():
     res = minimize(rosen, np.array([-1.2, 1.0]), hessian_update="fd")
     assert res.success
     np.testing.assert_allclose(res.x, [1.0, 1.0], atol=1e-5)
+
+
+def test_njit_and_vectorized_objectives_reach_the_same_point():
+    from numba import njit
+
+    @njit(cache=False)
+    def rosen_jit(x):
+        return 100.0 * (x[1] - x[0] ** 2) ** 2 + (1.0 - x[0]) ** 2
+
+    def rosen_vec(X):                       # X has shape (n, m): m points at once
+        return 100.0 * (X[1] - X[0] ** 2) ** 2 + (1.0 - X[0]) ** 2
+    x0 = np.array([-1.2, 1.0])
+    a = minimize(rosen_jit, x0)
+    b = minimize(rosen_vec, x0, vectorized=True)
+    assert a.success and b.success and a.nfev == b.nfev > 0
+    np.testing.assert_allclose(a.x, [1.0, 1.0], atol=1e-5)
+    np.testing.assert_allclose(a.x, b.x, rtol=0, atol=1e-12)
+
+
+def test_minimum_on_the_domain_boundary_is_not_claimed():
+    def f(x):                               # sqrt(x0) + (x1 - 1)^2: inf at x0 = 0, NaN below
+        return float(np.sqrt(x[0]) + (x[1] - 1.0) ** 2) if x[0] >= 0 else np.nan
+    res = minimize(f, np.array([1.0, 0.0]))
+    assert not res.success and res.status != Status.MAXITER
+    assert 0.0 <= res.x[0] < 1e-6
+
+
+def test_ctol_reports_small_curvature_as_degenerate():
+    A = np.diag([1.0, 1e-3])
+    quad = lambda x: 0.5 * x @ A @ x
+    assert minimize(quad, np.ones(2)).status == Status.MINIMUM
+    res = minimize(quad, np.ones(2), ctol=1e-2)
+    assert res.success and res.status == Status.DEGENERATE_MINIMUM
+
+
+def test_user_hessp_is_used():
+    A = np.array([[2.0, 0.5], [0.5, 1.0]])
+    res = minimize(lambda x: 0.5 * x @ A @ x - x[0], np.ones(2), jac=lambda x: A @ x - [1, 0],
+                   hessp=lambda x, v: A @ v)
+    assert res.success and res.nhev > 0
+    np.testing.assert_allclose(res.x, np.linalg.solve(A, [1.0, 0.0]), atol=1e-8)
