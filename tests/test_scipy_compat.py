@@ -138,3 +138,14 @@ def test_exact_hessian_through_scipy():
 def test_fd_strings_mean_no_derivative():
     res = minimize(rosen, X0, jac="2-point", hess="3-point")
     assert res.success and res.njev == 0 and res.nhev == 0
+
+
+def test_module_and_plain_function_as_method():
+    import curvopt
+    a = sp_minimize(rosen, X0, method=curvopt)
+    b = sp_minimize(rosen, X0, method=curvopt.minimize)
+    assert a.success and b.success and a.nfev == b.nfev
+    np.testing.assert_array_equal(a.x, b.x)
+    res = basinhopping(lambda x: (x[0] ** 2 - 1.0) ** 2 + x[1] ** 2, np.array([0.3, 0.4]),
+                       niter=2, minimizer_kwargs={"method": curvopt}, seed=2)
+    assert res.fun == pytest.approx(0.0, abs=1e-10)
