@@ -173,15 +173,20 @@ def accuracy_table(slow):
                f"{np.median(r.error[nz] / E[nz]):>7.1f} {np.abs(rf.ddf - Ht).max() / sc:>9.1e} "
                f"{np.abs(Hn - Ht).max() / sc:>10.1e}")
         if slow:
-            Hd, info = nd.Hessian(f, full_output=True)(p.x)
-            sr = __import__("scipy.differentiate", fromlist=["hessian"]).hessian(
-                vectorize(p.f_jit, p.args), p.x)
+            info = nd.Hessian(f, full_output=True)(p.x)
+            Hd = info.estimate
             row += (f" {np.abs(Hd - Ht).max() / sc:>10.1e} "
-                    f"{np.mean(info.error_estimate >= np.abs(Hd - Ht)):>8.3f} "
-                    f"{np.abs(sr.ddf - Ht).max() / sc:>9.1e} {np.mean(sr.error >= np.abs(sr.ddf - Ht)):>8.3f}")
+                    f"{np.mean(info.error_estimate >= np.abs(Hd - Ht)):>8.3f}")
+        if slow and p.name == "rosenbrock":
+            import scipy.differentiate as sd
+            sr = sd.hessian(vectorize(p.f_jit, p.args), p.x)
+            row += (f" {np.abs(sr.ddf - Ht).max() / sc:>9.1e} "
+                    f"{np.mean(sr.error >= np.abs(sr.ddf - Ht)):>8.3f}")
         print(row, flush=True)
     print("   covered: fraction of entries with bound >= |error|; median: median bound/|error|"
-          " over entries with nonzero error; fixed h = 2e-4 with 2n^2 + 1 evaluations")
+          " over entries with nonzero error; fixed h = 2e-4 with 2n^2 + 1 evaluations;\n"
+          "   scipy.differentiate only on rosenbrock (~7e6 evaluations at n = 100: minutes on"
+          " the others)")
 
 
 CHILD = """

@@ -108,7 +108,7 @@ class Objective:
         self.x0 = validate_x0(x0)
         self.n = self.x0.shape[0]
         self.dtype = self.x0.dtype
-        self.args = tuple(args) if isinstance(args, (tuple, list)) else (args,)
+        self.args = args if isinstance(args, tuple) else (args,)   # as scipy.optimize
         if jac is True:
             fun, jac = _memoize(fun)
         for name, d in (("jac", jac), ("hess", hess), ("hessp", hessp)):
@@ -180,10 +180,10 @@ class Objective:
         self._charge(X.shape[0])
         if X.shape[0] == 0:
             return np.empty(0)
+        vals = self._jit("f_many", np.ascontiguousarray(X)) if self.is_jit else None
         if self.vectorized:
             vals = self._call_vectorized(X)
-        elif self.is_jit:
-            vals = self.kernels["f_many"](np.ascontiguousarray(X), self.args)
+        elif vals is not None:
             self.nfev += X.shape[0]
         else:
             vals = np.empty(X.shape[0])
@@ -232,13 +232,20 @@ class Objective:
                 F[s, i, j] = self.f_many(X)
         return F
 
-    def _stencil_kernel(self):
+    def _jit(self, name, *a):
+        """Run a compiled loop, or None after switching to the Python path for good when
+        numba cannot compile it (e.g. an @njit f that returns an array)."""
+        from numba.core.errors import TypingError
         k = self.kernels
-        if not self.parallel:
-            return k["stencil"]
-        if "parallel" not in k:
-            k["parallel"] = k["stencil_parallel"]()
-        return k["parallel"]
+        if name == "stencil" and self.parallel:
+            if "parallel" not in k:
+                k["parallel"] = k["stencil_parallel"]()
+            name = "parallel"
+        try:
+            return k[name](*a, self.args)
+        except TypingError:
+            self.is_jit = False
+            return None
 
     def hess_values(self, x, xp, xm, xp2, xm2, f0):
         """Values of the 2n^2-point Hessian stencil and their summary.
@@ -248,8 +255,9 @@ class Objective:
         """
         x = self._x(x)
         self._charge(2 * self.n * self.n)
-        if self.is_jit:
-            fp2, fm2, F = self._stencil_kernel()(x, xp, xm, xp2, xm2, self.args)
+        out = self._jit("stencil", x, xp, xm, xp2, xm2) if self.is_jit else None
+        if out is not None:
+            fp2, fm2, F = out
             self.nfev += 2 * self.n * self.n
         else:
             fp2, fm2 = self.axis_values(x, xp2, xm2)

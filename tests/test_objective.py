@@ -117,3 +117,14 @@ def test_bad_arguments():
         Objective(sq_py, [1.0], maxfev=0)
     with pytest.raises(ValueError, match="shape"):
         Objective(sq_py, [1.0, 2.0], (np.zeros(2),)).f([1.0])
+
+
+@njit
+def size1_jit(x):
+    return np.array([np.sum(x * x)])
+
+
+def test_jit_function_returning_size1_array_falls_back_to_python_loop():
+    obj = Objective(size1_jit, np.ones(2))
+    assert np.allclose(obj.f_many(np.eye(2)), [1.0, 1.0])
+    assert obj.nfev == 2 and not obj.is_jit
