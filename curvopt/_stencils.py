@@ -7,7 +7,7 @@ With steps h_i (representable: h_i = (x_i + h_i) - x_i) and the unit vectors e_i
             - f(x - h_i e_i + h_j e_j) + f(x - h_i e_i - h_j e_j)) / (4 h_i h_j)  (i != j)
     H_ii ~ (f(x + 2 h_i e_i) - 2 f(x) + f(x - 2 h_i e_i)) / (4 h_i^2)
 
-(Nocedal & Wright 2006, eqs. 8.7 and 8.21; the diagonal at +-2h is the numdifftools
+(Nocedal & Wright 2006, sec. 8.1, central analogues of its formulas; the diagonal at +-2h is the numdifftools
 choice: it makes H exactly the central-difference Jacobian of the central-difference
 gradient, and it is 2-3x more accurate than a 3-point diagonal at step h for the same
 cost.) One Hessian costs f(x), 2n axis values and 2n(n-1) cross values: 2n^2 + 1 in all,
@@ -19,17 +19,20 @@ Two kinds of kernels live here:
 * evaluation loops that call the user's ``@njit`` objective.  They are built per
   objective by :func:`make_jit_kernels` as closures over the dispatcher, so that calling
   them from Python costs about 1 us instead of the 7-13 us of a kernel that takes the
-  dispatcher as an argument.  Measured with numba 0.68: neither form hits the on-disk
-  cache in a second process (the cache key holds the dispatcher's address), so these
-  loops are compiled without ``cache=True`` (about 0.15 s each, once per objective and
-  process) instead of writing unusable cache files.
+  dispatcher as an argument (typing the dispatcher argument on every call).  Measured
+  with numba 0.68: with ``cache=True`` neither form is found in the on-disk cache by a
+  second process (the index key holds the dispatcher type, resp. the pickled closure
+  cell, both specific to the process), and every process appends one more cache entry.
+  So these loops are compiled without ``cache=True``: about 0.5 s once per objective and
+  process (``f_many`` and ``stencil``; the ``prange`` version only when asked for).
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["combine_hessian", "summarize", "stencil_steps", "make_jit_kernels", "pair_index"]
+__all__ = ["combine_hessian", "summarize", "stencil_steps", "one_sided", "make_jit_kernels",
+           "pair_index"]
 
 
 @njit(cache=True)

@@ -33,6 +33,14 @@ Entries whose stencil meets a non-finite value are recomputed one-sided (order 1
 3 S_T |D_h - D_2h| / 3 + 4x rounding); gradient and hessp raise NonFiniteError instead.
 
 Relative error used in the tests and benchmark: max |H - H_true| / max |H_true|.
+
+References
+----------
+.. [1] J. Nocedal and S. J. Wright, Numerical Optimization, 2nd ed., Springer 2006, ch. 8.
+.. [2] J. J. More and S. M. Wild, "Estimating derivatives of noisy simulations",
+   ACM Trans. Math. Softw. 38(3), 2012.
+.. [3] L. F. Richardson, "The deferred approach to the limit", Phil. Trans. R. Soc. A
+   226, 1927 (the extrapolation error estimate |D_h - D_2h| / (2^p - 1)).
 """
 from __future__ import annotations
 
