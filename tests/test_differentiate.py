@@ -157,3 +157,28 @@ def test_non_finite_values():
         gradient(lambda x: np.sqrt(x[0]) + x[1] ** 2, [1e-9, 1.0], step=1e-4)
     with pytest.raises(ValueError, match="scheme"):
         gradient(lambda x: x @ x, [1.0], scheme="backward")
+
+
+def test_random_smooth_functions_bounds_cover():
+    """40 seeded f = s (sum cos(Wx) + 0.1 sum (Wx)^4 + a'x), W with column scales over 2
+    decades, s over 6 decades: Hessian, gradient and hessp bounds cover the true error."""
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        n = int(rng.integers(2, 8))
+        W = rng.standard_normal((n, n)) * 10.0 ** rng.uniform(-1, 1, n)
+        a, s = rng.standard_normal(n), 10.0 ** rng.uniform(-3, 3)
+        x = rng.standard_normal(n) * 10.0 ** rng.uniform(-1, 0.5)
+        z = W @ x
+        g_true = s * (W.T @ (-np.sin(z) + 0.4 * z ** 3) + a)
+        H_true = s * (W.T * (-np.cos(z) + 1.2 * z ** 2)) @ W
+
+        def f(y):
+            u = W @ y
+            return s * (np.sum(np.cos(u)) + 0.1 * np.sum(u ** 4) + a @ y)
+        r = hessian(f, x)
+        assert np.all(r.error >= np.abs(r.ddf - H_true)), seed
+        g = gradient(f, x)
+        assert np.all(g.error >= np.abs(g.df - g_true)), seed
+        v = rng.standard_normal(n)
+        hv = hessp(f, x, v)
+        assert np.linalg.norm(hv.ddf - H_true @ v) <= hv.error, seed

@@ -105,3 +105,22 @@ def test_float32_bce_negative_eigenvalues_are_not_claimed(shift):
     assert np.all(lam >= -weyl)              # ... but not beyond its error bound
     if shift == 0.5:
         assert np.all(m.H_err >= np.abs(m.H - Ht))
+
+
+def test_random_quadratics_bounds_cover_rounding():
+    """60 seeded quadratics (n 2..11, eigenvalues +-1e-3..1e3, |x| 1e-2..1e3): at critical
+    points with f = 0, 1 or 1e3, at general points, and next to critical points.  Truncation
+    is zero, so the bound must cover the rounding of f (and of x +- h) alone."""
+    for seed in range(60):
+        rng = np.random.default_rng(seed)
+        n = int(rng.integers(2, 12))
+        Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+        A = (Q * (rng.choice([-1, 1], n) * 10.0 ** rng.uniform(-3, 3, n))) @ Q.T
+        A = 0.5 * (A + A.T)
+        x = 10.0 ** rng.uniform(-2, 3) * rng.standard_normal(n)
+        b, c = (A @ x, [0.0, 1.0, 1e3][seed % 3]) if seed % 2 else (rng.standard_normal(n), 0.0)
+        if seed % 5 == 0:
+            x = x + 1e-6 * rng.standard_normal(n)
+        m = local_model(Objective(lambda y: 0.5 * y @ A @ y - b @ y + c, x), x)
+        assert np.all(m.H_err >= np.abs(m.H - A)), seed
+        assert np.all(m.g_err >= np.abs(m.g - (A @ x - b))), seed
