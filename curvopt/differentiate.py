@@ -271,14 +271,18 @@ def hessian(fun, x, args=(), *, step=None, rel_step=None, noise=None, error=True
 
 
 # -- gradient ------------------------------------------------------------------------
-def gradient_fd(obj, x, f0, sigma, rel, *, scheme="central", step=None, rel_step=None):
-    """(g, g_err, h) by central (4n evaluations) or forward (2n) differences."""
+def gradient_fd(obj, x, f0, sigma, rel, *, scheme="central", step=None, rel_step=None,
+                errors=True):
+    """(g, g_err, h) by central (4n evaluations) or forward (2n) differences.
+
+    ``errors=False``: one step only (2n or n evaluations) and g_err = NaN.
+    """
     if scheme not in ("central", "forward"):
         raise ValueError(f"scheme must be 'central' or 'forward'; got {scheme!r}")
     power, order = (1.0 / 3.0, 2) if scheme == "central" else (0.5, 1)
     h = step_sizes(x, power, rel, step, rel_step)
     D, fmax = [], abs(f0)
-    for target in (h, 2.0 * h):
+    for target in ((h, 2.0 * h) if errors else (h,)):
         hh, xp, xm = representable(x, target)
         if scheme == "central":
             fp, fm = obj.axis_values(x, xp, xm)
@@ -291,6 +295,8 @@ def gradient_fd(obj, x, f0, sigma, rel, *, scheme="central", step=None, rel_step
         fmax = max(fmax, np.abs(fp).max(), np.abs(fm).max())
         if target is h:
             h = hh
+    if not errors:
+        return D[0], np.full_like(D[0], np.nan), h
     sigma_eff = max(sigma, obj.f_eps * fmax)
     c = 1.0 if scheme == "central" else 2.0
     eps_x = float(np.finfo(obj.dtype).eps)

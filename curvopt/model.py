@@ -16,7 +16,9 @@ can tell a real property of f from a property of the numerical error.
   read from the stencil's axis points (step ~2h, no extra evaluations).
 
 A user gradient gets the bound g_err = 10 f_eps (|g| + |H| max(1, |x|)), its assumed
-rounding level.  With ``errors=False`` (the solver's cheap path) no second step is
+rounding level; with a user Hessian but no gradient, g comes from central differences
+(2n evaluations; 4n and a bound with errors).  User-derivative bounds are free and
+are filled in either way.  With ``errors=False`` (the solver's cheap path) no second step is
 taken and no noise is estimated: g_err and H_err are NaN ("not estimated"), and the steps
 use the relative noise stored on the objective by an earlier estimate (or f_eps).
 """
@@ -136,9 +138,7 @@ def _gradient(obj, x, f0, sigma, rel, H, errors):
         g = obj.grad(x)
         scale = np.abs(H) @ np.maximum(1.0, np.abs(x.astype(np.float64)))
         return g, 10.0 * obj.f_eps * (np.abs(g) + scale)
-    g, g_err, _ = gradient_fd(obj, x, f0, sigma, rel)
-    if not errors:
-        g_err = np.full_like(g, np.nan)
+    g, g_err, _ = gradient_fd(obj, x, f0, sigma, rel, errors=errors)
     return g, g_err
 
 

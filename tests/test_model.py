@@ -124,3 +124,9 @@ def test_random_quadratics_bounds_cover_rounding():
         m = local_model(Objective(lambda y: 0.5 * y @ A @ y - b @ y + c, x), x)
         assert np.all(m.H_err >= np.abs(m.H - A)), seed
         assert np.all(m.g_err >= np.abs(m.g - (A @ x - b))), seed
+
+
+def test_cheap_user_hessian_with_fd_gradient_counts():
+    n = P.x.size
+    m = local_model(Objective(P.f, P.x, hess=P.hess), P.x, errors=False)
+    assert m.nfev == 2 * n + 1 and np.isnan(m.g_err).all() and m.exact_hessian
