@@ -31,8 +31,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["combine_hessian", "summarize", "stencil_steps", "one_sided", "make_jit_kernels",
-           "pair_index"]
+__all__ = ["combine_hessian", "summarize", "stencil_steps", "representable", "step_sizes",
+           "one_sided", "make_jit_kernels", "pair_index"]
 
 
 @njit(cache=True)
@@ -53,6 +53,29 @@ def stencil_steps(x, h):  # pragma: no cover - jit
         if not he[i] > 0.0:
             ok = False
     return he, xp, xm, ok
+
+
+def representable(x, h):
+    """(h, xp, xm): steps with xp = x + h exact in x's dtype, xm = x - h."""
+    h, xp, xm, ok = stencil_steps(x, np.ascontiguousarray(h, dtype=np.float64))
+    if not ok:
+        raise ValueError(f"step rounds to zero at indices {np.flatnonzero(~(h > 0))}; "
+                         "use a larger step")
+    return h, xp, xm
+
+
+def step_sizes(x, power, rel, step=None, rel_step=None):
+    """Target steps: ``step`` (absolute), or rel_step or rel^power times max(1, |x_i|)."""
+    scale = np.maximum(1.0, np.abs(x.astype(np.float64)))
+    if step is not None:
+        h = np.broadcast_to(np.abs(np.asarray(step, dtype=np.float64)), x.shape).copy()
+    elif rel_step is not None:
+        h = np.abs(float(rel_step)) * scale
+    else:
+        h = rel ** power * scale
+    if not np.all(np.isfinite(h)) or np.any(h <= 0):
+        raise ValueError(f"steps must be positive and finite; got {h}")
+    return h
 
 
 @njit(cache=True)

@@ -48,7 +48,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from curvopt._stencils import combine_hessian, one_sided, stencil_steps
+from curvopt._stencils import combine_hessian, one_sided, representable, step_sizes
 from curvopt.noise import noise_level
 from curvopt.objective import NonFiniteError, Objective
 
@@ -99,29 +99,6 @@ class HesspResult:
 
 
 # -- steps and noise -----------------------------------------------------------------
-def representable(x, h):
-    """(h, xp, xm): steps with xp = x + h exact in x's dtype, xm = x - h."""
-    h, xp, xm, ok = stencil_steps(x, np.ascontiguousarray(h, dtype=np.float64))
-    if not ok:
-        raise ValueError(f"step rounds to zero at indices {np.flatnonzero(~(h > 0))}; "
-                         "use a larger step")
-    return h, xp, xm
-
-
-def step_sizes(x, power, rel, step=None, rel_step=None):
-    """Target steps: ``step`` (absolute), or rel_step or rel^power times max(1, |x_i|)."""
-    scale = np.maximum(1.0, np.abs(x.astype(np.float64)))
-    if step is not None:
-        h = np.broadcast_to(np.abs(np.asarray(step, dtype=np.float64)), x.shape).copy()
-    elif rel_step is not None:
-        h = np.abs(float(rel_step)) * scale
-    else:
-        h = rel ** power * scale
-    if not np.all(np.isfinite(h)) or np.any(h <= 0):
-        raise ValueError(f"steps must be positive and finite; got {h}")
-    return h
-
-
 def base_value(obj, x, f0=None):
     """f(x), evaluated unless given; NonFiniteError (a ValueError) naming x if not finite."""
     f0 = obj.f(x) if f0 is None else float(f0)

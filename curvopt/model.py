@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from curvopt.differentiate import (S_TRUNC, base_value, gradient_fd, hessian_fd,
-                                   noise_sigma, representable, step_sizes)
+from curvopt._stencils import representable, step_sizes
+from curvopt.differentiate import S_TRUNC, base_value, gradient_fd, hessian_fd, noise_sigma
 
 
 @dataclass(frozen=True)
