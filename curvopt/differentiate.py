@@ -293,7 +293,8 @@ def gradient(fun, x, args=(), *, scheme="central", step=None, rel_step=None, noi
     """Finite-difference gradient of f at x with an elementwise error bound.
 
     Central (default, 4n evaluations plus f(x) and the noise estimate) or forward (2n).
-    See :func:`hessian` for the parameters.
+    See :func:`hessian` for the parameters; ``parallel`` is accepted for a uniform
+    signature (the 2n evaluations of a gradient run serially).
 
     Returns
     -------

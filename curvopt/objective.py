@@ -14,6 +14,8 @@ Three evaluation paths, chosen automatically:
 from __future__ import annotations
 
 import numpy as np
+from numba.core.errors import TypingError
+from numba.core.registry import CPUDispatcher
 
 from curvopt import _stencils
 
@@ -29,11 +31,8 @@ class NonFiniteError(ValueError):
 
 
 def is_jit_function(fun):
-    """True when ``fun`` is a numba CPU dispatcher (compiled ``@njit`` function)."""
-    try:
-        from numba.core.registry import CPUDispatcher
-    except ImportError:  # pragma: no cover
-        return False
+    """True when ``fun`` is a numba CPU dispatcher (an ``@njit`` function; under
+    NUMBA_DISABLE_JIT=1 ``@njit`` returns the plain function and this is False)."""
     return isinstance(fun, CPUDispatcher)
 
 
@@ -235,7 +234,6 @@ class Objective:
     def _jit(self, name, *a):
         """Run a compiled loop, or None after switching to the Python path for good when
         numba cannot compile it (e.g. an @njit f that returns an array)."""
-        from numba.core.errors import TypingError
         k = self.kernels
         if name == "stencil" and self.parallel:
             if "parallel" not in k:
