@@ -11,29 +11,42 @@ The module itself is callable with scipy's custom-method signature, so both of t
     scipy.optimize.minimize(fun, x0, method=curvopt.minimize)   # picklable
 
 """
+import importlib
 import sys
 import types
 
 from ._minimize import minimize
+from ._status import Status
 from .certificate import Certificate, certify
 from .check import check
 from .differentiate import gradient, hessian, hessp
+from .model import LocalModel, local_model
 from .noise import noise_level
+from .objective import BudgetExhausted, NonFiniteError, Objective
 from .spectrum import (Spectrum, lanczos_extremes, nearest_psd, shift_to, spectrum_of,
                        symmetrize)
 
 __version__ = "0.1.0"
 
-__all__ = ["minimize", "check", "certify", "Certificate", "gradient", "hessian", "hessp",
-           "noise_level", "Spectrum", "spectrum_of", "symmetrize", "nearest_psd", "shift_to",
-           "lanczos_extremes"]
+__all__ = ["minimize", "Status", "check", "certify", "Certificate", "gradient", "hessian",
+           "hessp", "noise_level", "LocalModel", "local_model", "Objective", "BudgetExhausted",
+           "NonFiniteError", "Spectrum", "spectrum_of", "symmetrize", "nearest_psd", "shift_to",
+           "lanczos_extremes", "plot"]
 
 
 class _CallableModule(types.ModuleType):
-    """Module type whose instances forward calls to :func:`curvopt.minimize`."""
+    """Module type whose instances forward calls to :func:`curvopt.minimize`.
+
+    ``curvopt.plot`` (matplotlib, the ``plot`` extra) is imported on first access.
+    """
 
     def __call__(self, fun, x0, *args, **kwargs):
         return minimize(fun, x0, *args, **kwargs)
+
+    def __getattr__(self, name):
+        if name == "plot":
+            return importlib.import_module(".plot", __name__)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 sys.modules[__name__].__class__ = _CallableModule
