@@ -14,11 +14,9 @@ A non-finite trial value is a rejected step. A rejected step reuses the model.
 Hessian policy (evaluation economy). With function values only an FD Hessian costs
 2n^2 + 1 evaluations, a central gradient 2n, a forward one n. The loop builds an FD model
 (``local_model(errors=False)``) at x0; after each accepted step it takes only a gradient --
-forward differences while ||g|| > sqrt(gtol) max(1, |f|) and their error (from the model's
-curvature) is below 1% of ||g|| (Gill, Murray & Wright 1981, sec. 8.6), central otherwise
--- and updates H by the symmetric rank-one formula (SR1, N&W eq. 6.24, skipped when
-|s'(y - Hs)| < 1e-8 ||s|| ||y - Hs||, eq. 6.26), which unlike BFGS can represent negative
-curvature. The FD Hessian is rebuilt (reusing f(x)) when a step is rejected or accepted
+forward differences far from stationarity, central otherwise (:mod:`curvopt._secant`) --
+and updates H by the symmetric rank-one formula (SR1, N&W eq. 6.24), which unlike BFGS can
+represent negative curvature. The FD Hessian is rebuilt (reusing f(x)) when a step is rejected or accepted
 with rho < 1/4 while H is an SR1 estimate, when the SR1 estimate has a negative eigenvalue
 (confirm by FD), and at certification (full model with error bounds). With a user ``hess``
 the exact Hessian is used at every accepted point; ``hessian_update='fd'`` rebuilds the FD
@@ -35,7 +33,10 @@ negative curvature) and certifies again only when progress stops; certified nega
 curvature there triggers an explicit step along the most negative eigenvector, both signs,
 shrunk by 4 until f decreases. A "not stationary" certificate restarts from the fresh
 model; the same point certified twice without progress stops with the certificate's
-verdict. Budgets (maxiter, maxfev) end the run with an honest status.
+verdict. A rounding-level reduction near the optimum is not a failure: where the point is
+certified not stationary but the positive definite model predicts a decrease below the
+noise of f, the model step is judged by the gradient at the trial point instead of by f
+(:func:`_rounding_level_step`). Budgets (maxiter, maxfev) end the run with an honest status.
 
 The damped (Levenberg-Marquardt) form of the step is used only when ``eigh`` fails or H
 is not finite.
@@ -50,14 +51,13 @@ from curvopt._status import Iterate, SolverOptions, Status
 from curvopt.certificate import certify
 from curvopt.model import local_model
 from curvopt.objective import BudgetExhausted, NonFiniteError
+from curvopt._secant import fd_gradient, is_far, loop_gradient, sr1
 from curvopt.subproblem import (damped_trust_region_step, negative_curvature_step,
                                 solve_trust_region)
 
 __all__ = ["SolverOptions", "Iterate", "SolverResult", "solve"]
 
 ETA_LOW, ETA_HIGH, SHRINK, GROW = 0.25, 0.75, 0.25, 2.0   # N&W (2006) Alg. 4.1
-SR1_SKIP = 1e-8                                           # N&W (2006) eq. 6.26
-SAFETY = 3.0                      # safety factor on the Richardson truncation estimate
 
 
 @dataclass(frozen=True)
@@ -95,83 +95,6 @@ class _State:
 def _noise(obj, st):
     """Absolute noise level of f at x: the model's estimate or the rounding of f."""
     return max(st.f_noise, obj.f_eps * abs(st.f))
-
-
-def _steps(obj, x, f, power, f_noise=0.0, scale=1.0):
-    """(eps_f, xp, h): representable steps h ~ scale eps_f^power max(1, |x_i|), xp = x + h
-    exactly (eps_f: relative noise of f)."""
-    rel = max(obj.f_eps, f_noise / max(1.0, abs(f)))
-    h = scale * rel ** power * np.maximum(1.0, np.abs(x.astype(np.float64)))
-    xp = (x + h.astype(x.dtype)).astype(x.dtype)
-    return rel, xp, xp.astype(np.float64) - x.astype(np.float64)
-
-
-def _central(obj, x, f, power, scale=1.0, f_noise=0.0):
-    """Central differences (2n evaluations), one-sided where one side is not finite;
-    returns g and the rounding error 2 eps_f max|f| / h."""
-    rel, xp, h = _steps(obj, x, f, power, f_noise, scale)
-    xm = (x - h.astype(x.dtype)).astype(x.dtype)
-    fp, fm = (np.asarray(v, float) for v in obj.axis_values(x, xp, xm))
-    g = (fp - fm) / (2.0 * h)
-    one_p, one_m = ~np.isfinite(fm) & np.isfinite(fp), ~np.isfinite(fp) & np.isfinite(fm)
-    g[one_p] = (fp[one_p] - f) / h[one_p]
-    g[one_m] = (f - fm[one_m]) / h[one_m]
-    return g, 2.0 * rel * float(np.nanmax(np.abs(np.concatenate([[f], fp, fm])))) / h
-
-
-def _fd_gradient(obj, x, f, f_noise=0.0, richardson=False):
-    """Central gradient at h = eps_f^(1/3) max(1, |x_i|) (N&W 2006 sec. 8.1) with its
-    error: rounding, plus with ``richardson`` the truncation estimate SAFETY |D_h - D_2h| / 3
-    (D_h - D_2h = -3 h^2 f'''/6 + ...; 2n more evaluations)."""
-    g, err = _central(obj, x, f, 1.0 / 3.0, f_noise=f_noise)
-    if richardson:
-        g2, err2 = _central(obj, x, f, 1.0 / 3.0, scale=2.0, f_noise=f_noise)
-        err = SAFETY * np.abs(g - g2) / 3.0 + np.maximum(err, 2.0 * err2)
-    return g, err
-
-
-def _forward_gradient(obj, x, f):
-    """Forward differences at h = sqrt(eps_f) max(1, |x_i|) (n evaluations); None when a
-    forward point is not finite."""
-    rel, xp, h = _steps(obj, x, f, 0.5)
-    X = np.repeat(x[None, :], x.size, axis=0)
-    X[np.arange(x.size), np.arange(x.size)] = xp
-    fp = np.asarray(obj.f_many(X), float)
-    if not np.all(np.isfinite(fp)):
-        return None
-    return (fp - f) / h, float(np.linalg.norm(2.0 * rel * max(abs(f), np.abs(fp).max()) / h))
-
-
-def _far(obj, st, opts):
-    """Forward differences suffice: ||g|| > sqrt(gtol) max(1, |f|) and their error
-    h |H_ii| / 2 + 2 eps_f |f| / h (N&W 2006 eq. 8.3-8.4) is below 1% of ||g||."""
-    gnorm = float(np.linalg.norm(st.g))
-    rel, _, h = _steps(obj, st.x, st.f, 0.5)
-    err = float(np.linalg.norm(h * np.abs(np.diag(st.H)) / 2 + 2 * rel * abs(st.f) / h))
-    return gnorm > np.sqrt(opts.gtol) * max(1.0, abs(st.f)) and err < 0.01 * gnorm
-
-
-def _gradient(obj, x, f, far=False):
-    """(g, g_tol, at_x): the user gradient; else forward differences when ``far``,
-    central otherwise (or where a forward point is not finite); ``at_x`` False for the
-    forward estimate."""
-    if obj.has_grad:
-        g = obj.grad(x)
-        return g, 10 * obj.f_eps * float(np.linalg.norm(g)), True
-    out = _forward_gradient(obj, x, f) if far else None
-    if out is not None:
-        return out[0], out[1], False
-    g, err = _fd_gradient(obj, x, f)
-    return g, float(np.linalg.norm(err)), True
-
-
-def _sr1(H, s, y):
-    """Symmetric rank-one update, N&W (2006) eq. 6.24 with the skip rule eq. 6.26."""
-    r = y - H @ s
-    denom = float(r @ s)
-    if denom == 0 or abs(denom) < SR1_SKIP * np.linalg.norm(s) * np.linalg.norm(r):
-        return H
-    return H + np.outer(r, r) / denom
 
 
 def _load_model(st, model):
@@ -218,9 +141,9 @@ def _accept(obj, st, p, f_new, opts, rho):
     if obj.has_hess or opts.hessian_update == "fd" or rho < ETA_LOW:
         _refresh(obj, st, opts)
         return
-    far = not obj.has_grad and _far(obj, st, opts)
-    g_new, st.g_tol, st.g_at_x = _gradient(obj, st.x, st.f, far)
-    st.H, st.g, st.fresh = _sr1(st.H, s, g_new - st.g), g_new, False
+    far = not obj.has_grad and is_far(obj, st.x, st.f, st.g, st.H, opts.gtol)
+    g_new, st.g_tol, st.g_at_x = loop_gradient(obj, st.x, st.f, far)
+    st.H, st.g, st.fresh = sr1(st.H, s, g_new - st.g), g_new, False
 
 
 def _certify(obj, st, opts):
@@ -230,7 +153,7 @@ def _certify(obj, st, opts):
     ~eps^(1/4) away, too coarse to certify stationarity."""
     model = local_model(obj, st.x, f0=st.f, errors=True, step=opts.fd_step)
     if not obj.has_grad:
-        g, g_err = _fd_gradient(obj, st.x, st.f, model.f_noise, richardson=True)
+        g, g_err = fd_gradient(obj, st.x, st.f, model.f_noise, richardson=True)
         if np.all(np.isfinite(g_err)) and np.linalg.norm(g_err) < np.linalg.norm(model.g_err):
             model = replace(model, g=g, g_err=g_err, nfev=model.nfev + 4 * obj.n)
     _load_model(st, model)
@@ -303,11 +226,42 @@ def _at_stationary_looking_point(obj, st, opts, reason):
         _accept(obj, st, p, ft, opts, rho=1.0)
         st.delta, st.kind, st.strict = a, "negative_curvature", False
         return None
+    if cls == "not_stationary" and reason == "noise" and _rounding_level_step(obj, st, opts):
+        return None
     if fresh:                        # continue from the fresh, accurate model: restart
         st.kind = "certified_" + cls                     # the radius
         st.delta = max(st.delta, opts.initial_trust_radius)
         return None
     return _verdict(cert, opts)
+
+
+def _rounding_level_step(obj, st, opts):
+    """Take the model step judged by the gradient where f cannot judge it; True if taken.
+
+    At a point certified not stationary whose model is positive definite but predicts a
+    decrease below the noise of f (near the optimum of a function with large |f|, e.g. a
+    log-likelihood: pred = g'H^-1 g / 2 ~ 1e-12 on f ~ 1e3), the ratio test compares two
+    rounding-level numbers. The step (radius restarted) is accepted when f does not rise
+    above its noise and the gradient at the trial point, central differences or the
+    user's, is at most half the current one beyond its error: ||g+|| + e+ <= ||g|| / 2
+    (the Newton step's quadratic convergence, N&W 2006 Thm. 3.5, gives far more).
+    """
+    st.delta = max(st.delta, opts.initial_trust_radius)
+    step, lam_min = _step(st)
+    if not lam_min > 0:
+        return False
+    ft = _trial(obj, st.x, step.p)
+    if not ft <= st.f + 2.0 * _noise(obj, st):
+        return False
+    x_new = (st.x + step.p).astype(st.x.dtype)
+    g_new, g_tol, _ = loop_gradient(obj, x_new, ft)
+    if not np.linalg.norm(g_new) + g_tol <= 0.5 * float(np.linalg.norm(st.g)):
+        return False
+    s = x_new.astype(float) - st.x.astype(float)
+    st.H, st.fresh = sr1(st.H, s, g_new - st.g), False
+    st.x, st.f, st.g, st.g_tol, st.g_at_x, st.cert = x_new, ft, g_new, g_tol, True, None
+    st.kind = "rounding_level"
+    return True
 
 
 def _iterate(obj, st, opts):

@@ -184,3 +184,22 @@ def test_user_hessp_is_used():
                    hessp=lambda x, v: A @ v)
     assert res.success and res.nhev > 0
     np.testing.assert_allclose(res.x, np.linalg.solve(A, [1.0, 0.0]), atol=1e-8)
+
+
+@pytest.mark.parametrize("with_jac", [True, False])
+def test_rounding_level_reduction_near_optimum_is_not_a_failure(with_jac):
+    # f = 1e4 + (x - c)'A(x - c)/2 started where ||g|| = 1e-4 > gtol max(1, |f|) = 1e-5:
+    # the Newton step predicts g'A^-1 g / 2 ~ 3e-13, below the rounding of f (~2e-12), but
+    # reaches the minimizer; the gradient, not f, shows the progress.
+    A, c = np.diag([1e4, 2e4]), np.array([0.3, -0.2])
+    g0 = np.array([6e-5, -8e-5])
+    x0 = c + np.linalg.solve(A, g0)
+
+    def f(x):
+        return 1e4 + 0.5 * (x - c) @ A @ (x - c)
+
+    jac = (lambda x: A @ (x - c)) if with_jac else None
+    res = minimize(f, x0, jac=jac, gtol=1e-9)
+    assert res.status == Status.MINIMUM and res.certificate.is_minimum
+    assert np.linalg.norm(A @ (res.x - c)) <= 1e-5
+    assert 0.5 * np.linalg.norm(g0) ** 2 / 1e4 < 2 * np.finfo(float).eps * 1e4
