@@ -30,7 +30,7 @@ __all__ = ["minimize"]
 _FD_STRINGS = ("2-point", "3-point", "cs")
 _OPTIONS = {"gtol", "tol", "maxiter", "maxfev", "disp", "initial_trust_radius",
             "max_trust_radius", "eta", "return_all", "ctol", "hessian_update", "fd_step",
-            "vectorized", "parallel", "history"}
+            "vectorized", "parallel", "history", "names"}
 
 
 def _check_unconstrained(bounds, constraints):
@@ -67,7 +67,19 @@ def _solver_options(n, options):
     return SolverOptions(
         gtol=gtol, maxiter=maxiter, initial_trust_radius=delta0, max_trust_radius=delta_max,
         eta=eta, ctol=float(options.get("ctol", 0.0)), hessian_update=update,
-        fd_step=options.get("fd_step"))
+        fd_step=options.get("fd_step"), names=_names(n, options.get("names")))
+
+
+def _names(n, names):
+    """Parameter names for the certificate: None or n strings (ValueError otherwise)."""
+    if names is None:
+        return None
+    if isinstance(names, str) or not all(isinstance(s, str) for s in names):
+        raise TypeError(f"names must be a sequence of str; got {names!r}")
+    names = tuple(names)
+    if len(names) != n:
+        raise ValueError(f"names has {len(names)} entries but x0 has {n}")
+    return names
 
 
 def _wrap_callback(callback):
@@ -145,7 +157,11 @@ def minimize(fun, x0, args=(), jac=None, hess=None, hessp=None, bounds=None,
         ``hessian_update`` ('sr1' default, or 'fd': FD Hessian at every accepted point),
         ``fd_step`` (absolute finite-difference step, scalar or per coordinate),
         ``vectorized``, ``parallel`` (see :class:`~curvopt.objective.Objective`),
-        ``history`` (return per-iterate records in ``res.history``).
+        ``history`` (return per-iterate records in ``res.history``: x, f, norm(g),
+        lam_min, radius, step kind, ``curvature`` of the cheap model at every iterate and
+        the certificate's ``classification`` where one was made; see
+        :class:`~curvopt._status.Iterate`), ``names`` (parameter names, passed to the
+        certificate so its report and ``flat_parameters`` show them).
 
     Returns
     -------

@@ -82,11 +82,21 @@ class SolverOptions:
     ctol: float = 0.0
     hessian_update: str = "sr1"
     fd_step: object = None
+    names: tuple | None = None
+    noise: bool = True
 
 
 @dataclass(frozen=True)
 class Iterate:
-    """One row of the history: the iterate after an iteration (nit 0: the start)."""
+    """One row of the history: the iterate after an iteration (nit 0: the start).
+
+    ``curvature`` is the class of the loop's cheap model Hessian at the time (FD, SR1 or
+    exact), from the eigenvalues the step already computed, with no error bounds and no
+    extra evaluations: ``"positive definite"``, ``"negative definite"``, ``"indefinite"``
+    or ``"singular"`` (eigenvalues within sqrt(eps_f) max|lam| of 0 and none of the other
+    sign), None when H was not finite. ``classification`` is the certificate's verdict
+    (with error bounds), present only at points that were certified, else None.
+    """
 
     nit: int
     x: np.ndarray
@@ -96,3 +106,4 @@ class Iterate:
     delta: float
     kind: str
     classification: str | None
+    curvature: str | None = None

@@ -89,6 +89,7 @@ class _State:
     kind: str = "start"
     lam_min: float = float("nan")
     g_at_x: bool = False          # g is a central-difference or user gradient at this x
+    curvature: str | None = None  # class of the cheap model's H (history only)
     strict: bool = False          # gtol shortcut off: certify only when progress stops
 
 
@@ -116,14 +117,28 @@ def _refresh(obj, st, opts):
         st.g, st.g_tol = g, g_tol
 
 
-def _step(st):
-    """The trust-region step at the current model (eigen path, damped fallback)."""
+def _curvature(lam, f_eps):
+    """Class of H from its eigenvalues, zero meaning within sqrt(eps_f) max|lam| (the
+    relative accuracy of an FD Hessian at step eps_f^(1/4)); no error bounds."""
+    tol = np.sqrt(f_eps) * float(np.max(np.abs(lam)))
+    if lam[0] > tol:
+        return "positive definite"
+    if lam[-1] < -tol:
+        return "negative definite"
+    return "indefinite" if lam[0] < -tol and lam[-1] > tol else "singular"
+
+
+def _step(st, f_eps=0.0):
+    """The trust-region step at the current model (eigen path, damped fallback); sets
+    ``st.curvature``."""
+    st.curvature = None
     try:
         if not np.all(np.isfinite(st.H)):
             raise np.linalg.LinAlgError("H not finite")
         lam, V = np.linalg.eigh(st.H)
     except np.linalg.LinAlgError:
         return damped_trust_region_step(st.g, st.H, st.delta), np.nan
+    st.curvature = _curvature(lam, f_eps)
     return solve_trust_region(st.g, lam, V, st.delta, g_tol=st.g_tol), float(lam[0])
 
 
@@ -157,7 +172,7 @@ def _certify(obj, st, opts):
         if np.all(np.isfinite(g_err)) and np.linalg.norm(g_err) < np.linalg.norm(model.g_err):
             model = replace(model, g=g, g_err=g_err, nfev=model.nfev + 4 * obj.n)
     _load_model(st, model)
-    st.cert = certify(model, gtol=opts.gtol)
+    st.cert = certify(model, gtol=opts.gtol, names=opts.names)
     return st.cert
 
 
@@ -247,7 +262,7 @@ def _rounding_level_step(obj, st, opts):
     (the Newton step's quadratic convergence, N&W 2006 Thm. 3.5, gives far more).
     """
     st.delta = max(st.delta, opts.initial_trust_radius)
-    step, lam_min = _step(st)
+    step, lam_min = _step(st, obj.f_eps)
     if not lam_min > 0:
         return False
     ft = _trial(obj, st.x, step.p)
@@ -266,10 +281,10 @@ def _rounding_level_step(obj, st, opts):
 
 def _iterate(obj, st, opts):
     """One iteration: step, ratio test, radius update, accept or reject; Status or None."""
-    step, lam_min = _step(st)
+    step, lam_min = _step(st, obj.f_eps)
     if not st.fresh and lam_min < 0:             # SR1 suspects negative curvature: confirm
         _refresh(obj, st, opts)
-        step, lam_min = _step(st)
+        step, lam_min = _step(st, obj.f_eps)
     st.lam_min = lam_min
     reason = _looks_stationary(obj, st, step, opts)
     if reason is not None:
@@ -300,7 +315,8 @@ def _iterate(obj, st, opts):
 
 def _row(st, nit):
     return Iterate(nit, st.x.copy(), st.f, float(np.linalg.norm(st.g)), st.lam_min, st.delta,
-                   st.kind, st.cert.classification if st.cert is not None else None)
+                   st.kind, st.cert.classification if st.cert is not None else None,
+                   st.curvature)
 
 
 def solve(obj, opts, report=None):
@@ -329,7 +345,9 @@ def solve(obj, opts, report=None):
     status, nit = None, 0
     try:
         _refresh(obj, st, opts)
-        st.lam_min = float(np.linalg.eigvalsh(st.H)[0]) if np.all(np.isfinite(st.H)) else np.nan
+        if np.all(np.isfinite(st.H)):
+            lam = np.linalg.eigvalsh(st.H)
+            st.lam_min, st.curvature = float(lam[0]), _curvature(lam, obj.f_eps)
         report(_row(st, 0), False)
         while status is None:
             if nit >= opts.maxiter:

@@ -149,3 +149,19 @@ def test_module_and_plain_function_as_method():
     res = basinhopping(lambda x: (x[0] ** 2 - 1.0) ** 2 + x[1] ** 2, np.array([0.3, 0.4]),
                        niter=2, minimizer_kwargs={"method": curvopt}, seed=2)
     assert res.fun == pytest.approx(0.0, abs=1e-10)
+
+
+def test_names_option_reaches_the_certificate():
+    f = lambda x: (x[0] - 1.0) ** 2 + 0.0 * x[1]      # x[1] ("slope") is flat
+    res = sp_minimize(f, np.zeros(2), method=minimize, options={"names": ["level", "slope"]})
+    assert res.certificate.flat_parameters == ("slope",)
+    assert "slope" in str(res.certificate)
+
+
+@pytest.mark.parametrize("names, exc", [(["a"], ValueError), ("ab", TypeError),
+                                        ([1, 2], TypeError)])
+def test_bad_names_rejected_before_evaluating(names, exc):
+    calls = []
+    with pytest.raises(exc):
+        minimize(lambda x: calls.append(1) or x @ x, np.zeros(2), names=names)
+    assert calls == []

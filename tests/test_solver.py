@@ -138,6 +138,26 @@ def test_history_records_classification_and_kinds():
     assert any(row.lam_min < 0 for row in res.history)
 
 
+def test_history_curvature_class_at_every_iterate():
+    # quartic_saddle: H = diag(2, -2 + 3 y^2), indefinite at y = 0, PD at the minima
+    res = minimize(quartic_saddle, np.zeros(2), history=True)
+    assert res.success
+    assert res.history[0].curvature == "indefinite"
+    assert res.history[-1].curvature == "positive definite"
+    assert all(row.curvature in ("positive definite", "negative definite", "indefinite",
+                                 "singular") for row in res.history)
+    # the certificate's classification only where a certificate was made
+    assert sum(row.classification is not None for row in res.history) < len(res.history)
+
+
+def test_history_curvature_negative_definite_and_singular():
+    bowl = lambda x: -x @ x + (x @ x) ** 2 / 4        # maximum at 0
+    assert minimize(bowl, np.zeros(2), history=True).history[0].curvature == \
+        "negative definite"
+    flat = lambda x: (x[0] - 1.0) ** 2                 # H = diag(2, 0)
+    assert minimize(flat, np.zeros(2), history=True).history[0].curvature == "singular"
+
+
 def test_fd_hessian_every_iteration_option():
     rosen = lambda x: 100 * (x[1] - x[0] ** 2) ** 2 + (1 - x[0]) ** 2
     res = minimize(rosen, np.array([-1.2, 1.0]), hessian_update="fd")
