@@ -32,6 +32,14 @@ a 4x smaller rounding term; so H costs 4n^2 + 1 evaluations with bounds, 2n^2 + 
 Entries whose stencil meets a non-finite value are recomputed one-sided (order 1, bound
 3 S_T |D_h - D_2h| / 3 + 4x rounding); gradient and hessp raise NonFiniteError instead.
 
+Cheap gradient for the solver (no noise estimate, no second step):
+``fd_gradient(obj, x, f0, *, scheme="central"|"forward", step=None, noise=None,
+deriv=None) -> GradientResult`` costs exactly 2n (central) or n (forward) evaluations;
+``error`` = rounding + truncation, the truncation h^2 M/6 (central) or h M/2 (forward)
+from a user-supplied derivative scale M = ``deriv``, NaN when ``deriv`` is None
+(``rounding`` always given).  ``local_model(errors=True)`` with function values only
+adds a dedicated central gradient with Richardson bound (4n) to the stencil's g.
+
 Relative error used in the tests and benchmark: max |H - H_true| / max |H_true|.
 
 References
@@ -48,15 +56,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from curvopt._stencils import combine_hessian, one_sided, representable, step_sizes
-from curvopt.noise import noise_level
+from curvopt._hessian_fd import (EPS64, K_NOISE, S_TRUNC, _check_finite, base_value,
+                                 hessian_fd, noise_sigma, step_term)
+from curvopt._stencils import representable, step_sizes
 from curvopt.objective import NonFiniteError, Objective
 
-__all__ = ["gradient", "hessian", "hessp", "GradientResult", "HessianResult", "HesspResult"]
+__all__ = ["gradient", "hessian", "hessp", "fd_gradient", "GradientResult", "HessianResult",
+           "HesspResult", "S_TRUNC", "K_NOISE", "EPS64", "base_value", "noise_sigma"]
 
-S_TRUNC = 3.0     # safety factor on the Richardson truncation estimate
-K_NOISE = 8.0     # noise standard deviations covered by the rounding term
-EPS64 = float(np.finfo(np.float64).eps)
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,7 @@ class GradientResult:
     f: float
     step: np.ndarray
     noise: float
+    rounding: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -96,123 +104,6 @@ class HesspResult:
     ddf: np.ndarray
     error: float
     nfev: int
-
-
-# -- steps and noise -----------------------------------------------------------------
-def base_value(obj, x, f0=None):
-    """f(x), evaluated unless given; NonFiniteError (a ValueError) naming x if not finite."""
-    f0 = obj.f(x) if f0 is None else float(f0)
-    if not np.isfinite(f0):
-        raise NonFiniteError(f"f(x) = {f0} is not finite at the base point x = {x}")
-    return f0
-
-
-def noise_sigma(obj, x, f0, noise=None, estimate=True):
-    """(sigma, eps_f): absolute noise of f and the relative noise that sets the steps.
-
-    ``noise`` given: sigma = noise.  ``estimate``: ECnoise at x.  Otherwise the relative
-    levels of an earlier estimate stored on ``obj.noise`` are reused, or f_eps alone.
-    """
-    floor = obj.f_eps * abs(f0)
-    if noise is None and estimate:
-        est = noise_level(obj, x, f0=f0)
-        return est.sigma, est.step_rel
-    prev = obj.noise
-    if noise is not None:
-        sigma = max(float(noise), floor)
-        if prev is not None and np.isfinite(prev.curv):
-            return sigma, max(obj.f_eps, sigma / prev.curv)
-        return sigma, max(obj.f_eps, sigma / max(abs(f0), 1.0))
-    if prev is not None:
-        return max(prev.rel * max(abs(f0), 1.0), floor), prev.step_rel
-    return floor, obj.f_eps
-
-
-def step_term(D, x, h, eps_x):
-    """Error from the rounded backward points x - h and the combine arithmetic."""
-    return np.abs(D) * (2.0 * eps_x * np.abs(x) / h + 8.0 * EPS64)
-
-
-# -- Hessian stencil -----------------------------------------------------------------
-def _check_finite(x, *arrays):
-    for a in arrays:
-        if not np.all(np.isfinite(a)):
-            raise NonFiniteError(
-                f"f is not finite at a finite-difference stencil point near x = {x}; "
-                "use a smaller step or an objective defined in a neighbourhood of x")
-
-
-def hess_stencil(obj, x, f0, h):
-    """One 2n^2-evaluation stencil at target steps h: (H, g, h, h2, fmax, onesided).
-
-    Entries whose central formula meets a non-finite value are recomputed one-sided
-    (:func:`curvopt._stencils.one_sided`, a few extra evaluations); ``onesided`` marks
-    them (None when there are none).  NonFiniteError when no one-sided formula is finite.
-    """
-    h, xp, xm = representable(x, h)
-    h2, xp2, xm2 = representable(x, 2.0 * h)
-    fp2, fm2, F, fmax, nbad = obj.hess_values(x, xp, xm, xp2, xm2, f0)
-    H, g = combine_hessian(float(f0), fp2, fm2, F[0], F[1], F[2], F[3], h, h2)
-    onesided = None
-    if nbad:
-        onesided = one_sided(f0, fp2, fm2, F, H, g, x, xp, xm, xp2, xm2, obj.f_many)
-        if onesided is None:
-            raise NonFiniteError(
-                f"f is not finite on both sides of a finite-difference stencil near x = {x}: "
-                "no one-sided formula applies; use a smaller step")
-    return H, g, h, h2, fmax, onesided
-
-
-def _bounds(D, D2, rnd, rnd2, stp, onesided=None):
-    """Per entry, the estimate (D at h or D2 at 2h) with the smaller bound, and that bound.
-
-    Richardson for an order-2 formula: err(D) ~ |D - D2|/3 and err(D2) ~ 4|D - D2|/3.
-    One-sided entries (order 1, |weights| 4x larger) keep D with |D - D2| + 4 rnd.
-    """
-    t = S_TRUNC * np.abs(D - D2) / 3.0
-    b1, b2 = t + rnd + stp, 4.0 * t + rnd2 + stp
-    use2 = b2 < b1
-    if onesided is not None:
-        use2 &= ~onesided
-        b1 = np.where(onesided, 3.0 * t + 4.0 * rnd + stp, b1)
-    return np.where(use2, D2, D), np.where(use2, b2, b1)
-
-
-def hess_bounds(obj, x, H, g, H2, g2, h, h2, sigma, onesided=None):
-    """Estimates and elementwise bounds (H, H_err, g, g_err) from stencils at h and 2h.
-
-    Each entry is taken from the step whose bound is smaller (the larger step wins when
-    rounding dominates); H stays symmetric because both stencils are.
-    """
-    eps_x = float(np.finfo(obj.dtype).eps)
-    xa = np.abs(x.astype(np.float64))
-    rnd = K_NOISE * sigma / np.outer(h, h)
-    np.fill_diagonal(rnd, 4.0 * K_NOISE * sigma / h2 ** 2)
-    stp = np.maximum(np.abs(H), np.abs(H2)) * (
-        4.0 * eps_x * (xa[:, None] / h[:, None] + xa[None, :] / h[None, :]) + 8.0 * EPS64)
-    H, H_err = _bounds(H, H2, rnd, rnd / 4.0, stp, onesided)
-    g_stp = step_term(np.maximum(np.abs(g), np.abs(g2)), xa, h2, 2.0 * eps_x)
-    g_mask = None if onesided is None else np.diag(onesided).copy()
-    g, g_err = _bounds(g, g2, K_NOISE * sigma / h2, K_NOISE * sigma / (2.0 * h2), g_stp, g_mask)
-    return H, H_err, g, g_err
-
-
-def hessian_fd(obj, x, f0, sigma, rel, *, errors=True, step=None, rel_step=None):
-    """Function-values-only Hessian at x: 2n^2 evaluations, 4n^2 with errors.
-
-    Returns (H, g, H_err, g_err, h); the bounds are NaN when ``errors`` is False.
-    """
-    h = step_sizes(x, 0.25, rel, step, rel_step)
-    H, g, h, h2, fmax, mask = hess_stencil(obj, x, f0, h)
-    if not errors:
-        nan = np.full_like(H, np.nan)
-        return H, g, nan, np.full_like(g, np.nan), h
-    H2, g2, _, _, fmax2, mask2 = hess_stencil(obj, x, f0, 2.0 * h)
-    if mask is not None or mask2 is not None:
-        mask = (False if mask is None else mask) | (False if mask2 is None else mask2)
-    sigma_eff = max(sigma, obj.f_eps * max(fmax, fmax2))
-    H, H_err, g, g_err = hess_bounds(obj, x, H, g, H2, g2, h, h2, sigma_eff, mask)
-    return H, g, H_err, g_err, h
 
 
 def hessian(fun, x, args=(), *, step=None, rel_step=None, noise=None, error=True,
@@ -248,38 +139,87 @@ def hessian(fun, x, args=(), *, step=None, rel_step=None, noise=None, error=True
 
 
 # -- gradient ------------------------------------------------------------------------
+def _one_step(obj, x, f0, h, scheme):
+    """(D, h, fp, fm): one central (2n evaluations) or forward (n) difference at steps h."""
+    hh, xp, xm = representable(x, h)
+    if scheme == "central":
+        fp, fm = obj.axis_values(x, xp, xm)
+        return (fp - fm) / (2.0 * hh), hh, fp, fm
+    fp = obj.f_many(_axis_points(x, xp))
+    return (fp - f0) / hh, hh, fp, np.full_like(fp, f0)
+
+
+def _check_scheme(scheme):
+    """(step power, order, rounding coefficient c) of a gradient scheme."""
+    if scheme not in ("central", "forward"):
+        raise ValueError(f"scheme must be 'central' or 'forward'; got {scheme!r}")
+    return (1.0 / 3.0, 2, 1.0) if scheme == "central" else (0.5, 1, 2.0)
+
+
 def gradient_fd(obj, x, f0, sigma, rel, *, scheme="central", step=None, rel_step=None,
                 errors=True):
     """(g, g_err, h) by central (4n evaluations) or forward (2n) differences.
 
     ``errors=False``: one step only (2n or n evaluations) and g_err = NaN.
     """
-    if scheme not in ("central", "forward"):
-        raise ValueError(f"scheme must be 'central' or 'forward'; got {scheme!r}")
-    power, order = (1.0 / 3.0, 2) if scheme == "central" else (0.5, 1)
+    power, order, c = _check_scheme(scheme)
     h = step_sizes(x, power, rel, step, rel_step)
-    D, fmax = [], abs(f0)
-    for target in ((h, 2.0 * h) if errors else (h,)):
-        hh, xp, xm = representable(x, target)
-        if scheme == "central":
-            fp, fm = obj.axis_values(x, xp, xm)
-            D.append((fp - fm) / (2.0 * hh))
-        else:
-            fp = obj.f_many(_axis_points(x, xp))
-            fm = np.full_like(fp, f0)
-            D.append((fp - f0) / hh)
-        _check_finite(x, fp, fm)
-        fmax = max(fmax, np.abs(fp).max(), np.abs(fm).max())
-        if target is h:
-            h = hh
+    D, h, fp, fm = _one_step(obj, x, f0, h, scheme)
+    _check_finite(x, fp, fm)
     if not errors:
-        return D[0], np.full_like(D[0], np.nan), h
+        return D, np.full_like(D, np.nan), h
+    D2, _, fp2, fm2 = _one_step(obj, x, f0, 2.0 * h, scheme)
+    _check_finite(x, fp2, fm2)
+    fmax = max(abs(f0), *(float(np.abs(v).max()) for v in (fp, fm, fp2, fm2)))
     sigma_eff = max(sigma, obj.f_eps * fmax)
-    c = 1.0 if scheme == "central" else 2.0
     eps_x = float(np.finfo(obj.dtype).eps)
-    err = (S_TRUNC * np.abs(D[0] - D[1]) / (2 ** order - 1) + c * K_NOISE * sigma_eff / h
-           + step_term(D[0], np.abs(x.astype(np.float64)), h, eps_x))
-    return D[0], err, h
+    err = (S_TRUNC * np.abs(D - D2) / (2 ** order - 1) + c * K_NOISE * sigma_eff / h
+           + step_term(D, np.abs(x.astype(np.float64)), h, eps_x))
+    return D, err, h
+
+
+def fd_gradient(obj, x, f0, *, scheme="central", step=None, noise=None, deriv=None):
+    """Cheap gradient for the solver: exactly 2n (central) or n (forward) evaluations.
+
+    Steps h_i = eps_f^(1/3) max(1, |x_i|) (central) or eps_f^(1/2) max(1, |x_i|)
+    (forward), eps_f from the noise estimate stored on ``obj`` (none is made here), or
+    ``step`` (absolute).  Bound = rounding + truncation (N&W 2006 eqs. 8.3-8.4, 8.7):
+
+        rounding    c K sigma_eff / h_i + step term     (c = 1 central, 2 forward)
+        truncation  h_i^2 M_i / 6  (central, M_i >= |f^(3)| along e_i)  or
+                    h_i M_i / 2    (forward, M_i >= |f''_ii|, e.g. |H_ii| + H_err_ii)
+
+    with M = ``deriv`` (scalar or (n,)); without it the truncation is not estimated
+    and ``error`` is NaN (``rounding`` is still given).  A central component with one
+    non-finite side is taken one-sided (its truncation then NaN); NonFiniteError when
+    both sides (or a forward point) are not finite.
+
+    Returns
+    -------
+    GradientResult
+        ``nfev`` = evaluations made here; ``rounding`` = the rounding part of the bound.
+    """
+    power, order, c = _check_scheme(scheme)
+    x = obj._x(x)
+    sigma, rel = noise_sigma(obj, x, f0, noise, estimate=False)
+    start = obj.nfev
+    D, h, fp, fm = _one_step(obj, x, f0, step_sizes(x, power, rel, step), scheme)
+    okp, okm = np.isfinite(fp), np.isfinite(fm)
+    if not np.all(okp | okm) or (scheme == "forward" and not np.all(okp)):
+        raise NonFiniteError(f"f is not finite at a gradient stencil point near x = {x}")
+    one = ~(okp & okm)
+    D[one] = np.where(okp, fp - f0, f0 - fm)[one] / h[one]
+    fmax = max(abs(f0), float(np.abs(fp[okp]).max(initial=0.0)),
+               float(np.abs(fm[okm]).max(initial=0.0)))
+    sigma_eff = max(sigma, obj.f_eps * fmax)
+    eps_x = float(np.finfo(obj.dtype).eps)
+    rnd = (np.where(one, 2.0, c) * K_NOISE * sigma_eff / h
+           + step_term(D, np.abs(x.astype(np.float64)), h, eps_x))
+    M = np.nan if deriv is None else np.abs(np.asarray(deriv, dtype=np.float64))
+    trunc = M * (h * h / 6.0 if order == 2 else h / 2.0) * np.ones_like(h)
+    trunc[one] = np.nan
+    return GradientResult(df=D, error=rnd + trunc, nfev=obj.nfev - start, f=float(f0),
+                          step=h, noise=sigma, rounding=rnd)
 
 
 def _axis_points(x, xp):

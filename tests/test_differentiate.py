@@ -182,3 +182,29 @@ def test_random_smooth_functions_bounds_cover():
         v = rng.standard_normal(n)
         hv = hessp(f, x, v)
         assert np.linalg.norm(hv.ddf - H_true @ v) <= hv.error, seed
+
+
+def test_fd_gradient_exact_counts_and_bound():
+    """fd_gradient: 2n (central) / n (forward) evaluations; with the analytic bound on
+    f''' (central) or f'' (forward) of f = sum exp(s_i x_i) + (x_0 x_1)^2 it covers the
+    true error; without it the bound is NaN but the rounding part is given."""
+    from curvopt.differentiate import fd_gradient
+    from curvopt.objective import Objective
+    obj = Objective(scaled_jit, XS, (S,))
+    f0 = obj.f(XS)
+    gt = scaled_grad(XS, S)
+    big = 1.01 * np.abs(XS).max() + 1e-3                      # |x_i +- h_i| <= big
+    d3 = S ** 3 * np.exp(np.abs(S) * big) + 12 * big          # >= |f'''| along e_i near x
+    d2 = np.abs(np.diag(scaled_hess(XS, S))) * 1.01 + 1.0      # >= |f''_ii| near x
+    for scheme, deriv, cost in (("central", d3, 12), ("forward", d2, 6)):
+        start = obj.nfev
+        r = fd_gradient(obj, XS, f0, scheme=scheme, deriv=deriv)
+        assert obj.nfev - start == r.nfev == cost
+        assert np.all(r.error >= np.abs(r.df - gt)) and np.all(r.error >= r.rounding)
+        r = fd_gradient(obj, XS, f0, scheme=scheme)
+        assert np.all(np.isnan(r.error)) and np.all(np.isfinite(r.rounding))
+    x = np.array([1e-9, 1.0])                                   # sqrt: left side NaN
+    o2 = Objective(lambda y: np.sqrt(y[0]) + y[1] ** 2 if y[0] >= 0 else np.nan, x)
+    r = fd_gradient(o2, x, o2.f(x), step=1e-4, deriv=[0.0, 0.0])   # f''' = 0 in x_1
+    assert r.nfev == 4 and np.isnan(r.error[0]) and np.isfinite(r.df[0])
+    assert abs(r.df[1] - 2.0) <= r.error[1]

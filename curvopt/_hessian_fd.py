@@ -1,0 +1,135 @@
+"""Hessian stencil with error bounds: the machinery under :func:`curvopt.differentiate.hessian`.
+
+The mathematics (steps, Richardson truncation, rounding terms, safety factors S_T and K)
+is stated in :mod:`curvopt.differentiate`; this module holds the shared constants, the
+noise and step helpers, the 2n^2 stencil, the elementwise bounds, and the smoothness
+check of f at the step scale (see :func:`smoothness_sigma`).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from curvopt._stencils import combine_hessian, one_sided, representable, step_sizes
+from curvopt.noise import noise_level
+from curvopt.objective import NonFiniteError
+
+S_TRUNC = 3.0     # safety factor on the Richardson truncation estimate
+K_NOISE = 8.0     # noise standard deviations covered by the rounding term
+EPS64 = float(np.finfo(np.float64).eps)
+
+
+# -- steps and noise -----------------------------------------------------------------
+def base_value(obj, x, f0=None):
+    """f(x), evaluated unless given; NonFiniteError (a ValueError) naming x if not finite."""
+    f0 = obj.f(x) if f0 is None else float(f0)
+    if not np.isfinite(f0):
+        raise NonFiniteError(f"f(x) = {f0} is not finite at the base point x = {x}")
+    return f0
+
+
+def noise_sigma(obj, x, f0, noise=None, estimate=True):
+    """(sigma, eps_f): absolute noise of f and the relative noise that sets the steps.
+
+    ``noise`` given: sigma = noise.  ``estimate``: ECnoise at x.  Otherwise the relative
+    levels of an earlier estimate stored on ``obj.noise`` are reused, or f_eps alone.
+    """
+    floor = obj.f_eps * abs(f0)
+    if noise is None and estimate:
+        est = noise_level(obj, x, f0=f0)
+        return est.sigma, est.step_rel
+    prev = obj.noise
+    if noise is not None:
+        sigma = max(float(noise), floor)
+        if prev is not None and np.isfinite(prev.curv):
+            return sigma, max(obj.f_eps, sigma / prev.curv)
+        return sigma, max(obj.f_eps, sigma / max(abs(f0), 1.0))
+    if prev is not None:
+        return max(prev.rel * max(abs(f0), 1.0), floor), prev.step_rel
+    return floor, obj.f_eps
+
+
+def step_term(D, x, h, eps_x):
+    """Error from the rounded backward points x - h and the combine arithmetic."""
+    return np.abs(D) * (2.0 * eps_x * np.abs(x) / h + 8.0 * EPS64)
+
+
+# -- Hessian stencil -----------------------------------------------------------------
+def _check_finite(x, *arrays):
+    for a in arrays:
+        if not np.all(np.isfinite(a)):
+            raise NonFiniteError(
+                f"f is not finite at a finite-difference stencil point near x = {x}; "
+                "use a smaller step or an objective defined in a neighbourhood of x")
+
+
+def hess_stencil(obj, x, f0, h):
+    """One 2n^2-evaluation stencil at target steps h: (H, g, h, h2, fmax, onesided).
+
+    Entries whose central formula meets a non-finite value are recomputed one-sided
+    (:func:`curvopt._stencils.one_sided`, a few extra evaluations); ``onesided`` marks
+    them (None when there are none).  NonFiniteError when no one-sided formula is finite.
+    """
+    h, xp, xm = representable(x, h)
+    h2, xp2, xm2 = representable(x, 2.0 * h)
+    fp2, fm2, F, fmax, nbad = obj.hess_values(x, xp, xm, xp2, xm2, f0)
+    H, g = combine_hessian(float(f0), fp2, fm2, F[0], F[1], F[2], F[3], h, h2)
+    onesided = None
+    if nbad:
+        onesided = one_sided(f0, fp2, fm2, F, H, g, x, xp, xm, xp2, xm2, obj.f_many)
+        if onesided is None:
+            raise NonFiniteError(
+                f"f is not finite on both sides of a finite-difference stencil near x = {x}: "
+                "no one-sided formula applies; use a smaller step")
+    return H, g, h, h2, fmax, onesided
+
+
+def _bounds(D, D2, rnd, rnd2, stp, onesided=None):
+    """Per entry, the estimate (D at h or D2 at 2h) with the smaller bound, and that bound.
+
+    Richardson for an order-2 formula: err(D) ~ |D - D2|/3 and err(D2) ~ 4|D - D2|/3.
+    One-sided entries (order 1, |weights| 4x larger) keep D with |D - D2| + 4 rnd.
+    """
+    t = S_TRUNC * np.abs(D - D2) / 3.0
+    b1, b2 = t + rnd + stp, 4.0 * t + rnd2 + stp
+    use2 = b2 < b1
+    if onesided is not None:
+        use2 &= ~onesided
+        b1 = np.where(onesided, 3.0 * t + 4.0 * rnd + stp, b1)
+    return np.where(use2, D2, D), np.where(use2, b2, b1)
+
+
+def hess_bounds(obj, x, H, g, H2, g2, h, h2, sigma, onesided=None):
+    """Estimates and elementwise bounds (H, H_err, g, g_err) from stencils at h and 2h.
+
+    Each entry is taken from the step whose bound is smaller (the larger step wins when
+    rounding dominates); H stays symmetric because both stencils are.
+    """
+    eps_x = float(np.finfo(obj.dtype).eps)
+    xa = np.abs(x.astype(np.float64))
+    rnd = K_NOISE * sigma / np.outer(h, h)
+    np.fill_diagonal(rnd, 4.0 * K_NOISE * sigma / h2 ** 2)
+    stp = np.maximum(np.abs(H), np.abs(H2)) * (
+        4.0 * eps_x * (xa[:, None] / h[:, None] + xa[None, :] / h[None, :]) + 8.0 * EPS64)
+    H, H_err = _bounds(H, H2, rnd, rnd / 4.0, stp, onesided)
+    g_stp = step_term(np.maximum(np.abs(g), np.abs(g2)), xa, h2, 2.0 * eps_x)
+    g_mask = None if onesided is None else np.diag(onesided).copy()
+    g, g_err = _bounds(g, g2, K_NOISE * sigma / h2, K_NOISE * sigma / (2.0 * h2), g_stp, g_mask)
+    return H, H_err, g, g_err
+
+
+def hessian_fd(obj, x, f0, sigma, rel, *, errors=True, step=None, rel_step=None):
+    """Function-values-only Hessian at x: 2n^2 evaluations, 4n^2 with errors.
+
+    Returns (H, g, H_err, g_err, h); the bounds are NaN when ``errors`` is False.
+    """
+    h = step_sizes(x, 0.25, rel, step, rel_step)
+    H, g, h, h2, fmax, mask = hess_stencil(obj, x, f0, h)
+    if not errors:
+        nan = np.full_like(H, np.nan)
+        return H, g, nan, np.full_like(g, np.nan), h
+    H2, g2, _, _, fmax2, mask2 = hess_stencil(obj, x, f0, 2.0 * h)
+    if mask is not None or mask2 is not None:
+        mask = (False if mask is None else mask) | (False if mask2 is None else mask2)
+    sigma_eff = max(sigma, obj.f_eps * max(fmax, fmax2))
+    H, H_err, g, g_err = hess_bounds(obj, x, H, g, H2, g2, h, h2, sigma_eff, mask)
+    return H, g, H_err, g_err, h
