@@ -7,6 +7,8 @@ check of f at the step scale (see :func:`smoothness_sigma`).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from curvopt._stencils import combine_hessian, one_sided, representable, step_sizes
@@ -117,19 +119,81 @@ def hess_bounds(obj, x, H, g, H2, g2, h, h2, sigma, onesided=None):
     return H, H_err, g, g_err
 
 
-def hessian_fd(obj, x, f0, sigma, rel, *, errors=True, step=None, rel_step=None):
-    """Function-values-only Hessian at x: 2n^2 evaluations, 4n^2 with errors.
+@dataclass(frozen=True)
+class FDHessian:
+    """Result of :func:`hessian_fd`: estimates, elementwise bounds (NaN when not
+    estimated), steps h, the noise level sigma used in the bounds and the smoothness flag."""
 
-    Returns (H, g, H_err, g_err, h); the bounds are NaN when ``errors`` is False.
+    H: np.ndarray
+    g: np.ndarray
+    H_err: np.ndarray
+    g_err: np.ndarray
+    h: np.ndarray
+    sigma: float
+    smooth: bool = True
+
+
+def jump_sigma(obj, x, f0, h, g2, d2, g4, d4, skip=None):
+    """Noise amplitude implied by three steps h, 2h, 4h on the axes (2n evaluations).
+
+    With D_k = D + c (k h)^2 + e_k (order-2 truncation, |e_k| <= w_k s for values
+    perturbed by at most s), the truncation cancels in 4(D_1 - D_2) - (D_2 - D_4) =
+    4 e_1 - 5 e_2 + e_4 (+ 180 c' h^4), so s >= |4 a - b| / (4 w_1 + 5 w_2 + w_4) with
+    w_k = 1/(k h) for the central gradient and 4/(k h)^2 for the diagonal.  For a smooth
+    f this is O(sigma + h^5); a kink or jump of f at the step scale (e.g. a clamped log)
+    makes it of the size of the jump.  The step terms of x -+ h are subtracted first,
+    and an axis counts only when |4 a - b| > |b| (b = D_2 - D_4): a smooth f far from the
+    asymptotic regime (h^4 terms dominant) gives a/b ~ 1/16, i.e. |4 a - b| ~ 0.75 |b|,
+    while a jump or kink at the step scale gives |a| >~ |b| (finer steps see it more).
+    Axes in ``skip`` (one-sided entries) and with non-finite values are left out.
+
+    Returns (s, fmax): the largest implied amplitude and max |f| over the new values.
+    """
+    h, xp, xm = representable(x, h)
+    fp, fm = obj.axis_values(x, xp, xm)
+    g1, d1 = (fp - fm) / (2.0 * h), ((fp - f0) + (fm - f0)) / (h * h)
+    ok = np.isfinite(g1) & np.isfinite(d1) & (True if skip is None else ~skip)
+    if not np.any(ok):
+        return 0.0, abs(f0)
+    xa, eps_x = np.abs(x.astype(np.float64)), 2.0 * float(np.finfo(obj.dtype).eps)
+    s = 0.0
+    for D1, D2, D4, w in ((g1, g2, g4, 6.75 / h), (d1, d2, d4, 21.25 / (h * h))):
+        D1, D2, D4, hk, wk = D1[ok], D2[ok], D4[ok], h[ok], w[ok]
+        stp = sum(c * step_term(D, xa[ok], k * hk, eps_x)
+                  for c, D, k in ((4.0, D1, 1.0), (5.0, D2, 2.0), (1.0, D4, 4.0)))
+        b = np.abs(D2 - D4)
+        r = np.abs(4.0 * (D1 - D2) - (D2 - D4)) - stp
+        s = max(s, float(np.max(np.where(r > b, r, 0.0) / wk)))
+    fin = np.concatenate((fp[np.isfinite(fp)], fm[np.isfinite(fm)], [f0]))
+    return s, float(np.abs(fin).max())
+
+
+def hessian_fd(obj, x, f0, sigma, rel, *, errors=True, step=None, rel_step=None):
+    """Function-values-only Hessian at x: 2n^2 + 1 evaluations, 4n^2 + 2n + 1 with errors.
+
+    With errors, :func:`jump_sigma` checks that f is smooth at the step scale (2n
+    values at step h besides the stencils at h and 2h); when the noise amplitude it
+    implies exceeds K sigma_eff, the observed differences are not those of a smooth f
+    plus noise sigma: sigma_eff is raised to that amplitude (all rounding terms grow)
+    and ``smooth`` is False.
+
+    Returns
+    -------
+    FDHessian
     """
     h = step_sizes(x, 0.25, rel, step, rel_step)
     H, g, h, h2, fmax, mask = hess_stencil(obj, x, f0, h)
     if not errors:
         nan = np.full_like(H, np.nan)
-        return H, g, nan, np.full_like(g, np.nan), h
+        return FDHessian(H, g, nan, np.full_like(g, np.nan), h, float(sigma))
     H2, g2, _, _, fmax2, mask2 = hess_stencil(obj, x, f0, 2.0 * h)
     if mask is not None or mask2 is not None:
         mask = (False if mask is None else mask) | (False if mask2 is None else mask2)
-    sigma_eff = max(sigma, obj.f_eps * max(fmax, fmax2))
+    skip = None if mask is None else np.diag(mask).copy()
+    s_jump, fmax3 = jump_sigma(obj, x, f0, h, g, np.diag(H).copy(), g2, np.diag(H2).copy(),
+                               skip)
+    sigma_eff = max(sigma, obj.f_eps * max(fmax, fmax2, fmax3))
+    smooth = not s_jump > K_NOISE * sigma_eff
+    sigma_eff = max(sigma_eff, s_jump) if not smooth else sigma_eff
     H, H_err, g, g_err = hess_bounds(obj, x, H, g, H2, g2, h, h2, sigma_eff, mask)
-    return H, g, H_err, g_err, h
+    return FDHessian(H, g, H_err, g_err, h, float(sigma_eff), smooth)

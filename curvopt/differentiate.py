@@ -28,7 +28,19 @@ off-diagonal and +-2h diagonal formulas, c = 1 for a central gradient, 2 for for
 
 For the Hessian (and the gradient read from its axis points) each entry is reported from
 the step whose bound is smaller: D_h, or D_2h with truncation 4 S_T |D_h - D_2h| / 3 and
-a 4x smaller rounding term; so H costs 4n^2 + 1 evaluations with bounds, 2n^2 + 1 without.
+a 4x smaller rounding term; so H costs 4n^2 + 2n + 1 evaluations with bounds (the 2n
+are a third step on the axes, below), 2n^2 + 1 without.
+
+Smoothness at the step scale: Richardson assumes D_h = D + c h^2 + noise.  With a third
+step on the axes (D at h, 2h, 4h for g_i and H_ii) the h^2 term cancels in
+4(D_h - D_2h) - (D_2h - D_4h), which then measures the noise alone; when the amplitude it
+implies exceeds K sigma_eff (and |4a - b| > |b|, which excludes smooth f with dominant
+h^4 terms) f is not smooth at the step scale (a clamped log, a kink, a jump, a staircase
+of float32 roundings of a saturated sigmoid): sigma_eff is raised to that amplitude,
+so every rounding term grows, and ``smooth`` is False (``HessianResult.smooth``,
+``LocalModel.smooth``).  The two-step Richardson estimate alone missed such errors by
+orders of magnitude (a float32 logistic loss with saturated probabilities: lam_min =
+-1.6e5 "certified" where the truth is +3e-10).
 Entries whose stencil meets a non-finite value are recomputed one-sided (order 1, bound
 3 S_T |D_h - D_2h| / 3 + 4x rounding); gradient and hessp raise NonFiniteError instead.
 
@@ -84,7 +96,9 @@ class HessianResult:
     """Hessian estimate ``ddf`` (symmetric) with elementwise error bound ``error``.
 
     ``df``/``df_error`` is the central gradient read from the stencil's axis points
-    (step ~ 2h).  Bounds are NaN ("not estimated") when ``error=False``.
+    (step ~ 2h).  Bounds are NaN ("not estimated") when ``error=False``.  ``smooth`` is
+    False when a third step on the axes showed f not smooth at the step scale (the
+    bounds then use the noise amplitude implied by the differences, ``noise``).
     """
 
     ddf: np.ndarray
@@ -95,6 +109,7 @@ class HessianResult:
     nfev: int
     step: np.ndarray
     noise: float
+    smooth: bool = True
 
 
 @dataclass(frozen=True)
@@ -132,10 +147,10 @@ def hessian(fun, x, args=(), *, step=None, rel_step=None, noise=None, error=True
     x = obj.x0
     f0 = base_value(obj, x)
     sigma, rel = noise_sigma(obj, x, f0, noise)
-    H, g, H_err, g_err, h = hessian_fd(obj, x, f0, sigma, rel, errors=error, step=step,
-                                       rel_step=rel_step)
-    return HessianResult(ddf=H, error=H_err, df=g, df_error=g_err, f=f0, nfev=obj.nfev,
-                         step=h, noise=sigma)
+    r = hessian_fd(obj, x, f0, sigma, rel, errors=error, step=step, rel_step=rel_step)
+    return HessianResult(ddf=r.H, error=r.H_err, df=r.g,
+                         df_error=r.g_err, f=f0, nfev=obj.nfev, step=r.h, noise=r.sigma,
+                         smooth=r.smooth)
 
 
 # -- gradient ------------------------------------------------------------------------

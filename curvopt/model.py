@@ -60,6 +60,10 @@ class LocalModel:
         Function evaluations spent building this model.
     step : ndarray or None
         Finite-difference steps h used for H (None when H came from the user).
+    smooth : bool
+        False when the function-values stencil found f not smooth at the step scale
+        (differences at h, 2h, 4h inconsistent with a smooth f plus noise ``f_noise``;
+        the bounds were then widened, see :func:`curvopt._hessian_fd.jump_sigma`).
     """
 
     x: np.ndarray
@@ -72,6 +76,7 @@ class LocalModel:
     exact_hessian: bool = False
     nfev: int = 0
     step: np.ndarray | None = None
+    smooth: bool = True
 
     @property
     def n(self) -> int:
@@ -106,7 +111,7 @@ def local_model(obj, x, *, f0=None, errors=True, step=None):
     x = obj._x(x)
     f0 = base_value(obj, x, f0)
     sigma, rel = noise_sigma(obj, x, f0, estimate=errors and not _all_user(obj))
-    h = None
+    h, smooth = None, True
     if obj.has_hess or obj.has_hessp:
         H, H_err = _user_hessian(obj, x)
         g, g_err = _gradient(obj, x, f0, sigma, rel, H, errors)
@@ -114,11 +119,13 @@ def local_model(obj, x, *, f0=None, errors=True, step=None):
         H, H_err, h = _jac_hessian(obj, x, rel, errors, step)
         g, g_err = _gradient(obj, x, f0, sigma, rel, H, errors)
     else:
-        H, g, H_err, g_err, h = hessian_fd(obj, x, f0, sigma, rel, errors=errors, step=step)
+        r = hessian_fd(obj, x, f0, sigma, rel, errors=errors, step=step)
+        H, g, H_err, g_err, h, sigma, smooth = r.H, r.g, r.H_err, r.g_err, r.h, r.sigma, r.smooth
         if errors:
             g, g_err = _sharpen(obj, x, f0, sigma, rel, g, g_err)
     return LocalModel(x=x.astype(np.float64), f=f0, g=g, H=H, g_err=g_err, H_err=H_err,
-                      f_noise=sigma, exact_hessian=h is None, nfev=obj.nfev - start, step=h)
+                      f_noise=sigma, exact_hessian=h is None, nfev=obj.nfev - start, step=h,
+                      smooth=smooth)
 
 
 def _all_user(obj):

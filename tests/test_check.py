@@ -126,6 +126,40 @@ def test_float32_logistic_is_not_a_saddle_and_float64_decides():
     assert c32_opt.classification in ("inconclusive", "degenerate", "minimum")
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_saturated_float32_bce_certifies_neither_curvature_nor_a_wrong_gradient():
+    """Seed 1 (the examples' case): sigmoid rounds to 1 in float32 and the clamped log
+    makes f jump at the step scale; the true (float64) Hessian is PSD with lam_min ~ 3e-10
+    and ||g|| = 236.  Before the smoothness check this certified lam_min = -1.6e5 < 0 and
+    ||g|| = 952 +- 407."""
+    X32, t32, w32 = _bce_data(np.float32, seed=1)
+    c = check(bce, w32, args=(X32, t32))
+    X, t, w = _bce_data(np.float64, seed=1)
+    s = 1.0 / (1.0 + np.exp(-(X @ w)))
+    g_true = X.T @ (s - t)
+    lam_true = np.linalg.eigvalsh((X.T * (s * (1 - s))) @ X)
+    assert lam_true[0] > -1e-6 and c.classification not in ("saddle", "maximum")
+    assert np.all(c.lam + c.lam_err >= lam_true)          # no eigenvalue certified below truth
+    assert abs(c.grad_norm - np.linalg.norm(g_true)) <= c.grad_err
+
+
+@pytest.mark.parametrize("f, x, g_true, H_true", [
+    (lambda z: abs(z[0] - 1e-4) + z[1] ** 2, [0.0, 0.5], [-1.0, 1.0], [0.0, 2.0]),
+    (lambda z: z @ z + 1e-3 * (z[0] > 1e-4), [0.0, 0.0], [0.0, 0.0], [2.0, 2.0])])
+def test_kink_or_jump_near_x_is_flagged_and_curvature_not_certified(f, x, g_true, H_true):
+    """A kink / jump 1e-4 away (inside the stencil at h ~ 1.2e-4): f is flagged not smooth,
+    the bounds cover the derivatives of the smooth piece containing x, and no curvature
+    is certified."""
+    from curvopt.model import local_model
+    from curvopt.objective import Objective
+    m = local_model(Objective(f, x), x)
+    assert not m.smooth
+    assert np.all(m.g_err >= np.abs(m.g - g_true))
+    assert np.all(m.H_err >= np.abs(m.H - np.diag(H_true)))
+    c = check(f, x)
+    assert c.classification == "inconclusive" and np.all(np.abs(c.lam) <= c.lam_err)
+
+
 def test_float64_logistic_optimum_is_a_minimum():
     X, t, w = _bce_data(np.float64)
     res = minimize(bce, w, args=(X, t), jac=bce_grad, method="BFGS", options={"gtol": 1e-8})

@@ -54,7 +54,8 @@ def test_accuracy_set_hessian_and_bound(name):
     assert np.array_equal(r.ddf, r.ddf.T)
     assert np.all(r.df_error >= np.abs(r.df - p.grad(p.x)))
     n = p.x.size
-    assert r.nfev == 4 * n * n + 1 + 6      # two stencils, f(x), ECnoise line
+    assert r.nfev == 4 * n * n + 2 * n + 1 + 6   # two stencils, third axis step, f(x), ECnoise
+    assert r.smooth
 
 
 @pytest.mark.parametrize("name", ["rosenbrock", "logistic", "quadratic"])
