@@ -40,23 +40,26 @@ SCIPY_RUNS = (
 )
 
 
+def _fmt(x):
+    return "[" + ", ".join(f"{v:.4g}" for v in x) + "]"
+
+
 def main(argv=None):
     """Run the demo; return a dict of outcomes (used by the tests)."""
     x0 = np.zeros(2)
     print("f(x, y) = x**2 - y**2 + y**4/4, started at the saddle (0, 0)\n")
-    print(f"{'method':<22}{'success':>8}{'x':>24}{'f':>10}   curvopt.check verdict")
+    print(f"{'method':<24}{'success':>8}  {'x':<26}{'f':>8}   curvopt.check verdict")
     outcomes = {}
     for method, kw in SCIPY_RUNS:
         res = scipy.optimize.minimize(f, x0, method=method, **kw)
         cert = curvopt.check(f, res.x)
         outcomes[method] = (bool(res.success), cert.classification)
-        print(f"{method:<22}{str(res.success):>8}{np.array2string(res.x, precision=4):>24}"
-              f"{res.fun:>10.4f}   {cert.classification}")
+        print(f"{method:<24}{str(res.success):>8}  {_fmt(res.x):<26}{res.fun:>8.4f}   "
+              f"{cert.classification}")
     res = scipy.optimize.minimize(f, x0, method=curvopt)
     outcomes["curvopt"] = (bool(res.success), res.certificate.classification)
-    print(f"{'curvopt (f values only)':<22}{str(res.success):>8}"
-          f"{np.array2string(res.x, precision=4):>24}{res.fun:>10.4f}   "
-          f"{res.certificate.classification}")
+    print(f"{'curvopt (f values only)':<24}{str(res.success):>8}  {_fmt(res.x):<26}"
+          f"{res.fun:>8.4f}   {res.certificate.classification}")
     print(f"\ncurvopt: {res.message}  (nit={res.nit}, nfev={res.nfev})\n")
     print(res.certificate)
     outcomes["x"] = res.x
