@@ -1,0 +1,67 @@
+"""Text report of a convergence certificate (``str(certificate)``).
+
+One headline naming the class, then the evidence in the order a reader checks it: the
+gradient test with its error bound, the eigenvalues with the Weyl bound and what each one
+certifies, conditioning, the curvature along g, negative-curvature directions, flat
+parameters, standard errors, and what kept the decision open.
+"""
+from __future__ import annotations
+
+_HEADLINE = {
+    "minimum": "MINIMUM (certified: stationary, every eigenvalue certified > 0)",
+    "saddle": "SADDLE (stationary, eigenvalues of both signs certified)",
+    "maximum": "MAXIMUM (stationary, every eigenvalue certified < 0)",
+    "degenerate": "DEGENERATE (stationary, no certified negative curvature, "
+                  "eigenvalue(s) indistinguishable from 0)",
+    "not_stationary": "NOT STATIONARY (gradient certified above tolerance)",
+    "inconclusive": "INCONCLUSIVE",
+}
+
+
+def _label(c, i: int) -> str:
+    return c.names[i] if c.names is not None else f"x[{i}]"
+
+
+def _eigen_lines(c, shown: int = 10) -> list[str]:
+    n = c.lam.size
+    idx = list(range(n)) if n <= shown else list(range(shown // 2)) + list(range(n - shown // 2, n))
+    out = [f"  eigenvalues of H (each +- {c.lam_err:.3g}: Weyl bound + eigh rounding):"]
+    for j, k in enumerate(idx):
+        if j and k != idx[j - 1] + 1:
+            out.append(f"    ... {k - idx[j - 1] - 1} more")
+        lam = c.lam[k]
+        tag = ("certified < 0" if lam < -c.lam_err else "certified > 0" if lam > c.lam_err
+               else "indistinguishable from 0" if abs(lam) <= c.lam_err else "not estimated")
+        out.append(f"    lam[{k}] = {lam: .6e}  {tag}")
+    return out
+
+
+def format_report(c) -> str:
+    """The multi-line text report of a :class:`~curvopt.certificate.Certificate`."""
+    src = "exact (user callable)" if c.exact_hessian else "finite differences"
+    st = {True: "stationary", False: "not stationary", None: "undecided"}[c.stationary]
+    lines = [f"curvopt certificate: {_HEADLINE[c.classification]}",
+             f"  f = {c.f:.10g}   n = {c.x.size}   nfev = {c.nfev}   Hessian: {src}",
+             f"  gradient: ||g|| = {c.grad_norm:.3e} +- {c.grad_err:.3e}, "
+             f"tolerance {c.grad_tol:.3e} -> {st}"]
+    if c.rel_grad is not None:
+        lines.append(f"  Newton decrement g'H^-1g / max(1,|f|) = {c.rel_grad:.3e}")
+    lines += _eigen_lines(c)
+    lines.append(f"  condition number {c.cond:.3e}, effective rank {c.rank}/{c.x.size}")
+    if c.curvature_along_grad is not None:
+        lines.append(f"  curvature along g: {c.curvature_along_grad:.3e}; model decreases "
+                     f"along -t g for 0 < t < {c.max_descent_step:.3e}")
+    for k in range(c.negative_directions.shape[1]):
+        d = ", ".join(f"{v:.3g}" for v in c.negative_directions[:, k][:10])
+        lines.append(f"  negative-curvature direction {k}: ({d}{', ...' if c.x.size > 10 else ''})")
+    if c.flat_parameters:
+        lines.append("  flat parameters (load on eigenvalues indistinguishable from 0): "
+                     + ", ".join(str(p) for p in c.flat_parameters))
+    if c.standard_errors is not None:
+        se = ", ".join(f"{_label(c, i)}={s:.4g}" for i, s in enumerate(c.standard_errors[:10]))
+        lines.append(f"  standard errors sqrt(diag(H^-1)): {se}{' ...' if c.x.size > 10 else ''}")
+    if c.se_warning:
+        lines.append(f"  warning: {c.se_warning}")
+    if c.inconclusive:
+        lines.append(f"  inconclusive: {c.inconclusive}")
+    return "\n".join(lines)
