@@ -79,7 +79,8 @@ def _check_derivative_shapes(jac, hess, x: np.ndarray, args: tuple) -> None:
 
 def check(fun_or_result, x=None, args=(), jac=None, hess=None, *, hessp=None,
           gtol: float = 1e-5, names=None, loading: float = 0.3, step=None,
-          vectorized: bool = False, parallel: bool = False, maxfev=None) -> Certificate:
+          vectorized: bool = False, parallel: bool = False, maxfev=None,
+          hess_err=None, jac_err=None) -> Certificate:
     """Certify a point: minimum, saddle, maximum, degenerate, not stationary or inconclusive.
 
     Parameters
@@ -102,6 +103,11 @@ def check(fun_or_result, x=None, args=(), jac=None, hess=None, *, hessp=None,
         Finite-difference step override (see :func:`curvopt.model.local_model`).
     vectorized, parallel, maxfev :
         Evaluation options of :class:`curvopt.objective.Objective`.
+    hess_err, jac_err : float or array, optional
+        Known elementwise error bounds of ``hess`` (shape (n, n) or scalar) and ``jac``
+        ((n,) or scalar).  Without them the bounds are the rounding level of the
+        derivative's dtype, and a float32 Hessian's error is measured (a float64 call of
+        hess at the same x, or ECnoise along a line); see :func:`curvopt.model.local_model`.
 
     Returns
     -------
@@ -131,5 +137,6 @@ def check(fun_or_result, x=None, args=(), jac=None, hess=None, *, hessp=None,
     x0 = obj.x0
     f0 = _first_value(obj, x0)
     _check_derivative_shapes(jac, hess, x0, obj.args)
-    model = local_model(obj, x0, f0=f0, errors=True, step=step)
+    model = local_model(obj, x0, f0=f0, errors=True, step=step, hess_err=hess_err,
+                        jac_err=jac_err)
     return certify(model, gtol=gtol, names=names, loading=loading)

@@ -9,7 +9,9 @@ can tell a real property of f from a property of the numerical error.
 :func:`local_model` builds the record from the best information the objective has:
 
 * ``hess`` callable: H = (hess(x) + hess(x)')/2, ``exact_hessian=True``,
-  H_err = 10 f_eps max|H| + |hess(x) - hess(x)'|/2 (rounding level, not an FD bound);
+  H_err = gamma_n max|H| + |hess(x) - hess(x)'|/2 (rounding level in the precision of
+  the Hessian's dtype, gamma_n = n u / (1 - n u); for a float32 Hessian also its measured
+  error, see :func:`_user_hessian`), or the user's ``hess_err``;
 * ``hessp`` callable: H column by column from hessp(x, e_i), same bounds;
 * ``jac`` only: H by central differences of the gradient (2n gradients; 4n with errors);
 * nothing: the 2n^2 + 1 function-values stencil of :mod:`curvopt.differentiate`, with g
@@ -17,8 +19,8 @@ can tell a real property of f from a property of the numerical error.
   (4n^2 + 1 stencil values) also a dedicated central gradient at h ~ eps_f^(1/3) (4n more),
   keeping per component the estimate with the smaller bound.
 
-A user gradient gets the bound g_err = 10 f_eps (|g| + |H| max(1, |x|)), its assumed
-rounding level; with a user Hessian but no gradient, g comes from central differences
+A user gradient gets the bound g_err = 10 u (|g| + |H| max(1, |x|)), its assumed
+rounding level (u of the gradient's dtype), or the user's ``jac_err``; with a user Hessian but no gradient, g comes from central differences
 (2n evaluations; 4n and a bound with errors).  User-derivative bounds are free and
 are filled in either way.  With ``errors=False`` (the solver's cheap path) no second step is
 taken and no noise is estimated: g_err and H_err are NaN ("not estimated"), and the steps
@@ -31,7 +33,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from curvopt._stencils import representable, step_sizes
-from curvopt.differentiate import S_TRUNC, base_value, gradient_fd, hessian_fd, noise_sigma
+from curvopt.differentiate import (EPS64, K_NOISE, S_TRUNC, base_value, gradient_fd,
+                                   hessian_fd, noise_sigma)
+from curvopt.noise import ecnoise
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,7 @@ class LocalModel:
         return -(float(self.g @ p) + 0.5 * float(p @ (self.H @ p)))
 
 
-def local_model(obj, x, *, f0=None, errors=True, step=None):
+def local_model(obj, x, *, f0=None, errors=True, step=None, hess_err=None, jac_err=None):
     """Build the :class:`LocalModel` of ``obj`` at x.
 
     Parameters
@@ -102,6 +106,9 @@ def local_model(obj, x, *, f0=None, errors=True, step=None):
     step : float or array, optional
         Absolute finite-difference step (default from the noise level, see
         :mod:`curvopt.differentiate`).
+    hess_err, jac_err : float or array, optional
+        Known elementwise bounds on the error of the user's ``hess`` (or ``hessp``) and
+        ``jac``, used instead of the rounding-level estimates.
 
     Returns
     -------
@@ -113,11 +120,11 @@ def local_model(obj, x, *, f0=None, errors=True, step=None):
     sigma, rel = noise_sigma(obj, x, f0, estimate=errors and not _all_user(obj))
     h, smooth = None, True
     if obj.has_hess or obj.has_hessp:
-        H, H_err = _user_hessian(obj, x)
-        g, g_err = _gradient(obj, x, f0, sigma, rel, H, errors)
+        H, H_err = _user_hessian(obj, x, hess_err, probe=errors)
+        g, g_err = _gradient(obj, x, f0, sigma, rel, H, errors, jac_err)
     elif obj.has_grad:
         H, H_err, h = _jac_hessian(obj, x, rel, errors, step)
-        g, g_err = _gradient(obj, x, f0, sigma, rel, H, errors)
+        g, g_err = _gradient(obj, x, f0, sigma, rel, H, errors, jac_err)
     else:
         r = hessian_fd(obj, x, f0, sigma, rel, errors=errors, step=step)
         H, g, H_err, g_err, h, sigma, smooth = r.H, r.g, r.H_err, r.g_err, r.h, r.sigma, r.smooth
@@ -132,23 +139,73 @@ def _all_user(obj):
     return obj.has_grad and (obj.has_hess or obj.has_hessp)
 
 
-def _user_hessian(obj, x):
-    """(H, H_err) from a user hess or hessp callable: symmetrized, rounding-level bound."""
+def _user_hessian(obj, x, hess_err=None, probe=True):
+    """(H, H_err) from a user hess or hessp callable: symmetrized, rounding-level bound.
+
+    H_err = |A - A'|/2 + (``hess_err`` when given, else max(gamma_n max|H|, probe)) with
+    u the unit roundoff of the Hessian's dtype (or x's, or f's, whichever is coarsest)
+    and gamma_n = n u / (1 - n u), the rounding bound of a length-n inner product
+    (Higham 2002, Lemma 3.1), with max|H| standing in for the unknown sum of |terms|.
+    Cancellation inside the user's formula (e.g. the chain rule through saturated float32
+    probabilities, errors ~1e4 u max|H|) is not bounded by any multiple of |H|, so for
+    u > eps_64 the error is measured (``probe``, see :func:`_precision_probe`).
+    """
     if obj.has_hess:
         A = obj.hess(x)
     else:
         A = np.column_stack([obj.hessp(x, e) for e in np.eye(obj.n)])
     H = 0.5 * (A + A.T)
-    H_err = 10.0 * obj.f_eps * np.abs(H).max() + 0.5 * np.abs(A - A.T)
-    return H, np.broadcast_to(H_err, H.shape).copy()
+    asym = 0.5 * np.abs(A - A.T)
+    if hess_err is not None:
+        return H, asym + _nonneg(hess_err, H.shape, "hess_err")
+    u, n = obj.hess_eps, obj.n
+    E = np.full(H.shape, n * u / max(1.0 - n * u, 0.5) * np.abs(H).max())
+    if probe and u > EPS64 and obj.has_hess:
+        E = np.maximum(E, _precision_probe(obj, x, A))
+    return H, asym + E
 
 
-def _gradient(obj, x, f0, sigma, rel, H, errors):
-    """User gradient with its rounding bound, or central differences."""
+def _nonneg(err, shape, name):
+    """A user error bound broadcast to ``shape``; ValueError if negative or not finite."""
+    e = np.asarray(err, dtype=np.float64)
+    if e.ndim > len(shape) or not np.all(np.isfinite(e)) or np.any(e < 0):
+        raise ValueError(f"{name} must be finite and >= 0, a scalar or of shape {shape}")
+    try:
+        return np.broadcast_to(e, shape).copy()
+    except ValueError:
+        raise ValueError(f"{name} has shape {e.shape}; expected a scalar or {shape}") from None
+
+
+def _precision_probe(obj, x, A):
+    """Measured error of a low-precision user Hessian A at x (elementwise).
+
+    If hess accepts x in float64 and then computes in float64 (numpy code that follows
+    its input's dtype), 2 |A - hess(x64)| (one call).  Otherwise the noise of each entry
+    along a line, ECnoise (More & Wild 2011) on hess(x + t delta p), t = -3..3 (6 calls),
+    K max sigma_ij.
+    """
+    x64 = x.astype(np.float64)
+    out = np.asarray(obj._hess(x64, *obj.args))
+    obj.nhev += 1
+    if out.dtype == np.float64 and out.size == A.size:
+        return 2.0 * np.abs(A - out.reshape(A.shape))
+    p = np.random.default_rng(0).uniform(-1.0, 1.0, obj.n) * np.maximum(1.0, np.abs(x64))
+    T = [A if k == 0 else obj.hess((x64 + 1e-4 * k * p).astype(obj.dtype)) for k in range(-3, 4)]
+    T = np.array(T).reshape(7, -1)
+    sig = [ecnoise(T[:, j])[0] for j in range(T.shape[1])]
+    return np.full(A.shape, K_NOISE * float(np.nanmax(np.concatenate([[0.0], sig]))))
+
+
+def _gradient(obj, x, f0, sigma, rel, H, errors, jac_err=None):
+    """User gradient with its rounding bound (``jac_err`` when given), or central
+    differences.  The rounding bound 10 u (|g| + |H| max(1, |x|)) uses the unit roundoff
+    u of the gradient's dtype (or x's, or f's, whichever is coarsest)."""
     if obj.has_grad:
         g = obj.grad(x)
+        if jac_err is not None:
+            return g, _nonneg(jac_err, g.shape, "jac_err")
         scale = np.abs(H) @ np.maximum(1.0, np.abs(x.astype(np.float64)))
-        return g, 10.0 * obj.f_eps * (np.abs(g) + scale)
+        return g, 10.0 * obj.jac_eps * (np.abs(g) + scale)
     g, g_err, _ = gradient_fd(obj, x, f0, sigma, rel, errors=errors)
     return g, g_err
 

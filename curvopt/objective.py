@@ -126,6 +126,7 @@ class Objective:
         self.best_x, self.best_f = None, np.inf
         self.f_eps = float(np.finfo(self.dtype).eps)
         self.noise = None  # NoiseEstimate, set by curvopt.noise.noise_level
+        self.jac_eps = self.hess_eps = self.f_eps   # unit roundoff of the last jac / hess output
         self._kernels = None
 
     # -- bookkeeping ---------------------------------------------------------------
@@ -289,7 +290,9 @@ class Objective:
         if self.jac is None:
             return None
         self.njev += 1
-        return np.asarray(self.jac(self._x(x), *self.args), dtype=np.float64).reshape(self.n)
+        out = np.asarray(self.jac(self._x(x), *self.args))
+        self.jac_eps = max(self.f_eps, _eps_of(out))
+        return out.astype(np.float64).reshape(self.n)
 
     def hess(self, x):
         """User Hessian at x (counted in nhev), or None when absent."""
@@ -297,16 +300,23 @@ class Objective:
             return None
         self.nhev += 1
         H = self._hess(self._x(x), *self.args)
-        H = H.toarray() if hasattr(H, "toarray") else H
-        return np.asarray(H, dtype=np.float64).reshape(self.n, self.n)
+        H = np.asarray(H.toarray() if hasattr(H, "toarray") else H)
+        self.hess_eps = max(self.f_eps, _eps_of(H))
+        return H.astype(np.float64).reshape(self.n, self.n)
 
     def hessp(self, x, v):
         """User Hessian-vector product at x (counted in nhev), or None when absent."""
         if self._hessp is None:
             return None
         self.nhev += 1
-        out = self._hessp(self._x(x), np.asarray(v, dtype=self.dtype), *self.args)
-        return np.asarray(out, dtype=np.float64).reshape(self.n)
+        out = np.asarray(self._hessp(self._x(x), np.asarray(v, dtype=self.dtype), *self.args))
+        self.hess_eps = max(self.f_eps, _eps_of(out))
+        return out.astype(np.float64).reshape(self.n)
+
+
+def _eps_of(a):
+    """Machine epsilon of a floating array's dtype (float64's for other kinds)."""
+    return float(np.finfo(a.dtype).eps) if a.dtype.kind == "f" else float(np.finfo(np.float64).eps)
 
 
 _KERNELS = {}

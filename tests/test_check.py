@@ -160,6 +160,38 @@ def test_kink_or_jump_near_x_is_flagged_and_curvature_not_certified(f, x, g_true
     assert c.classification == "inconclusive" and np.all(np.abs(c.lam) <= c.lam_err)
 
 
+def hess_chain(w, X, t):
+    """BCE Hessian by the chain rule through the probabilities (as reverse-mode autodiff
+    forms it), in the dtype of X: exact s(1-s) in real arithmetic, two O(1) terms that
+    cancel only up to rounding in float32."""
+    one = X.dtype.type(1)
+    s = one / (one + np.exp(-(X @ w.astype(X.dtype))))
+    ds = s * (one - s)
+    q = np.maximum(ds, X.dtype.type(1e-12))
+    d2 = (ds - (s - t) * (one - 2 * s)) / (q * q) * ds * ds + (s - t) / q * ds * (one - 2 * s)
+    return (X.T * d2) @ X
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_float32_user_hessian_gets_a_measured_bound_and_hess_err_is_used():
+    X32, t32, w32 = _bce_data(np.float32, seed=1)
+    X, t, _ = _bce_data(np.float64, seed=1)
+    s = 1.0 / (1.0 + np.exp(-(X @ w32.astype(np.float64))))
+    lam_true = np.linalg.eigvalsh((X.T * (s * (1 - s))) @ X)
+    H32 = hess_chain(w32, X32, t32).astype(np.float64)
+    gap = np.abs(np.linalg.eigvalsh(H32) - lam_true).max()
+    assert gap > 100 * 10 * 1.2e-7 * np.abs(H32).max()      # the old n * 10 eps max|H| misses
+    follows = lambda w, X, t: hess_chain(w, X.astype(w.dtype), t.astype(w.dtype))
+    for hess in (follows, hess_chain):                      # float64 probe / ECnoise probe
+        c = check(bce, w32, args=(X32, t32), hess=hess)
+        assert c.lam_err >= gap and c.classification != "saddle"
+    c = check(bce, w32, args=(X32, t32), hess=hess_chain, hess_err=1e-3, jac=bce_grad,
+              jac_err=np.full(100, 0.5))
+    assert c.lam_err >= 1e-3 * 100 and c.grad_err == pytest.approx(5.0)
+    with pytest.raises(ValueError, match="hess_err"):
+        check(bce, w32, args=(X32, t32), hess=hess_chain, hess_err=-1.0)
+
+
 def test_float64_logistic_optimum_is_a_minimum():
     X, t, w = _bce_data(np.float64)
     res = minimize(bce, w, args=(X, t), jac=bce_grad, method="BFGS", options={"gtol": 1e-8})
