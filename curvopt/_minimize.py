@@ -30,7 +30,7 @@ __all__ = ["minimize"]
 _FD_STRINGS = ("2-point", "3-point", "cs")
 _OPTIONS = {"gtol", "tol", "maxiter", "maxfev", "disp", "initial_trust_radius",
             "max_trust_radius", "eta", "return_all", "ctol", "hessian_update", "fd_step",
-            "vectorized", "parallel", "history", "names"}
+            "vectorized", "parallel", "history", "names", "noise", "trust_scaling"}
 
 
 def _check_unconstrained(bounds, constraints):
@@ -58,6 +58,9 @@ def _solver_options(n, options):
         raise ValueError(f"hessian_update must be 'sr1' or 'fd'; got {update!r}")
     if not (gtol > 0 and maxiter >= 0):
         raise ValueError(f"need gtol > 0 and maxiter >= 0; got gtol={gtol}, maxiter={maxiter}")
+    scaling = options.get("trust_scaling", "none")
+    if scaling not in ("none", "hessian", "x"):
+        raise ValueError(f"trust_scaling must be 'none', 'hessian' or 'x'; got {scaling!r}")
     delta0 = float(options.get("initial_trust_radius", 1.0))
     delta_max = float(options.get("max_trust_radius", np.inf))
     eta = float(options.get("eta", 0.15))
@@ -67,7 +70,8 @@ def _solver_options(n, options):
     return SolverOptions(
         gtol=gtol, maxiter=maxiter, initial_trust_radius=delta0, max_trust_radius=delta_max,
         eta=eta, ctol=float(options.get("ctol", 0.0)), hessian_update=update,
-        fd_step=options.get("fd_step"), names=_names(n, options.get("names")))
+        fd_step=options.get("fd_step"), names=_names(n, options.get("names")),
+        noise=bool(options.get("noise", True)), trust_scaling=scaling)
 
 
 def _names(n, names):
@@ -161,7 +165,12 @@ def minimize(fun, x0, args=(), jac=None, hess=None, hessp=None, bounds=None,
         lam_min, radius, step kind, ``curvature`` of the cheap model at every iterate and
         the certificate's ``classification`` where one was made; see
         :class:`~curvopt._status.Iterate`), ``names`` (parameter names, passed to the
-        certificate so its report and ``flat_parameters`` show them).
+        certificate so its report and ``flat_parameters`` show them), ``noise`` (default
+        True: with no user gradient, estimate the noise of f at x0 once, ECnoise, 6-18
+        evaluations, so finite-difference steps fit float32 or noisy objectives),
+        ``trust_scaling`` ('none' default: the Euclidean ball; 'hessian': More's (1978)
+        ellipsoid from sqrt|diag H|; 'x': radius relative to max(1, |x_i|); see
+        :func:`curvopt._secant.trust_scaling`).
 
     Returns
     -------

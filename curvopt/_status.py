@@ -84,6 +84,7 @@ class SolverOptions:
     fd_step: object = None
     names: tuple | None = None
     noise: bool = True
+    trust_scaling: str = "none"
 
 
 @dataclass(frozen=True)

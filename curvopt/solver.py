@@ -50,8 +50,10 @@ import numpy as np
 from curvopt._status import Iterate, SolverOptions, Status
 from curvopt.certificate import certify
 from curvopt.model import local_model
+from curvopt.noise import noise_level
 from curvopt.objective import BudgetExhausted, NonFiniteError
-from curvopt._secant import fd_gradient, is_far, loop_gradient, sr1
+from curvopt._secant import (confirm_curvature, curvature_class, is_far, loop_gradient,
+                             sr1, trust_scaling)
 from curvopt.subproblem import (damped_trust_region_step, negative_curvature_step,
                                 solve_trust_region)
 
@@ -90,16 +92,26 @@ class _State:
     lam_min: float = float("nan")
     g_at_x: bool = False          # g is a central-difference or user gradient at this x
     curvature: str | None = None  # class of the cheap model's H (history only)
+    rejects: int = 0              # consecutive rejected steps at x
+    d: np.ndarray | None = None   # trust-region scaling: ||D p|| <= delta, D = diag(d)
     strict: bool = False          # gtol shortcut off: certify only when progress stops
 
 
 def _noise(obj, st):
-    """Absolute noise level of f at x: the model's estimate or the rounding of f."""
-    return max(st.f_noise, obj.f_eps * abs(st.f))
+    """Absolute noise level of f at x: the ECnoise estimate made at x if any (``obj.noise``,
+    e.g. by the certificate's model), else the last model's level, the rounding of f, or
+    the relative level of the last estimate times |f|."""
+    floor = obj.f_eps * abs(st.f)
+    if obj.noise is None:
+        return max(st.f_noise, floor)
+    if obj.noise.f == st.f:
+        return max(float(obj.noise.sigma), floor)
+    return max(st.f_noise, float(obj.noise.rel) * abs(st.f), floor)
 
 
-def _load_model(st, model):
+def _load_model(st, model, opts):
     st.g, st.H, st.fresh = np.asarray(model.g, float), np.asarray(model.H, float), True
+    st.d = trust_scaling(opts.trust_scaling, st.x, st.H, st.d)
     g_err = np.asarray(model.g_err, float)
     if np.all(np.isfinite(g_err)):
         st.g_tol = float(np.linalg.norm(g_err))
@@ -112,34 +124,33 @@ def _refresh(obj, st, opts):
     is kept: the stencil reads g off points ~2 eps^(1/4) away (coarser; far coarser in
     float32 arithmetic)."""
     g, g_tol, keep = st.g, st.g_tol, st.g_at_x
-    _load_model(st, local_model(obj, st.x, f0=st.f, errors=False, step=opts.fd_step))
+    _load_model(st, local_model(obj, st.x, f0=st.f, errors=False, step=opts.fd_step), opts)
     if keep:
         st.g, st.g_tol = g, g_tol
 
 
-def _curvature(lam, f_eps):
-    """Class of H from its eigenvalues, zero meaning within sqrt(eps_f) max|lam| (the
-    relative accuracy of an FD Hessian at step eps_f^(1/4)); no error bounds."""
-    tol = np.sqrt(f_eps) * float(np.max(np.abs(lam)))
-    if lam[0] > tol:
-        return "positive definite"
-    if lam[-1] < -tol:
-        return "negative definite"
-    return "indefinite" if lam[0] < -tol and lam[-1] > tol else "singular"
-
-
 def _step(st, f_eps=0.0):
     """The trust-region step at the current model (eigen path, damped fallback); sets
-    ``st.curvature``."""
+    ``st.curvature``. With a scaling d the subproblem is solved in q = D p (gradient
+    D^-1 g, Hessian D^-1 H D^-1: same inertia, same predicted reduction), N&W sec. 4.5."""
     st.curvature = None
+    d = st.d if st.d is not None else 1.0
+    g, H = st.g / d, st.H / np.outer(d, d) if st.d is not None else st.H
     try:
-        if not np.all(np.isfinite(st.H)):
+        if not np.all(np.isfinite(H)):
             raise np.linalg.LinAlgError("H not finite")
-        lam, V = np.linalg.eigh(st.H)
+        lam, V = np.linalg.eigh(H)
     except np.linalg.LinAlgError:
-        return damped_trust_region_step(st.g, st.H, st.delta), np.nan
-    st.curvature = _curvature(lam, f_eps)
-    return solve_trust_region(st.g, lam, V, st.delta, g_tol=st.g_tol), float(lam[0])
+        return _unscale(damped_trust_region_step(g, H, st.delta), d), np.nan
+    st.curvature = curvature_class(lam, f_eps)
+    step = solve_trust_region(g, lam, V, st.delta, g_tol=st.g_tol / np.min(d))
+    return _unscale(step, d), float(lam[0])
+
+
+def _unscale(step, d):
+    if np.all(d == 1.0):
+        return step
+    return replace(step, p=step.p / d, alt=None if step.alt is None else step.alt / d)
 
 
 def _trial(obj, x, p):
@@ -157,21 +168,15 @@ def _accept(obj, st, p, f_new, opts, rho):
         _refresh(obj, st, opts)
         return
     far = not obj.has_grad and is_far(obj, st.x, st.f, st.g, st.H, opts.gtol)
-    g_new, st.g_tol, st.g_at_x = loop_gradient(obj, st.x, st.f, far)
+    g_new, st.g_tol, st.g_at_x = loop_gradient(obj, st.x, st.f, far, st.H)
     st.H, st.g, st.fresh = sr1(st.H, s, g_new - st.g), g_new, False
 
 
 def _certify(obj, st, opts):
-    """Full model with error bounds at x, and its certificate. With function values only
-    g is replaced by a central gradient at its own step eps^(1/3) with a Richardson bound
-    (4n evaluations) when that bound is smaller: the Hessian stencil reads g off points
-    ~eps^(1/4) away, too coarse to certify stationarity."""
+    """Full model with error bounds at x (whose g local_model sharpens with a central
+    gradient at its own step eps^(1/3)), and its certificate."""
     model = local_model(obj, st.x, f0=st.f, errors=True, step=opts.fd_step)
-    if not obj.has_grad:
-        g, g_err = fd_gradient(obj, st.x, st.f, model.f_noise, richardson=True)
-        if np.all(np.isfinite(g_err)) and np.linalg.norm(g_err) < np.linalg.norm(model.g_err):
-            model = replace(model, g=g, g_err=g_err, nfev=model.nfev + 4 * obj.n)
-    _load_model(st, model)
+    _load_model(st, model, opts)
     st.cert = certify(model, gtol=opts.gtol, names=opts.names)
     return st.cert
 
@@ -236,12 +241,13 @@ def _at_stationary_looking_point(obj, st, opts, reason):
         return None
     if neg:
         p, ft, a = _escape(obj, st, cert)
-        if p is None:
-            return Status.ESCAPE_FAILED
+        if p is None:             # the model step may still decrease f (near a manifold
+            return None if _rounding_level_step(obj, st, opts) else Status.ESCAPE_FAILED
         _accept(obj, st, p, ft, opts, rho=1.0)
         st.delta, st.kind, st.strict = a, "negative_curvature", False
         return None
-    if cls == "not_stationary" and reason == "noise" and _rounding_level_step(obj, st, opts):
+    if (cls in ("not_stationary", "inconclusive") and reason == "noise"
+            and _rounding_level_step(obj, st, opts)):
         return None
     if fresh:                        # continue from the fresh, accurate model: restart
         st.kind = "certified_" + cls                     # the radius
@@ -251,22 +257,27 @@ def _at_stationary_looking_point(obj, st, opts, reason):
 
 
 def _rounding_level_step(obj, st, opts):
-    """Take the model step judged by the gradient where f cannot judge it; True if taken.
+    """Try the model step where the loop's precision test says "no progress"; True if
+    taken (the point was certified not stationary or inconclusive).
 
-    At a point certified not stationary whose model is positive definite but predicts a
-    decrease below the noise of f (near the optimum of a function with large |f|, e.g. a
-    log-likelihood: pred = g'H^-1 g / 2 ~ 1e-12 on f ~ 1e3), the ratio test compares two
-    rounding-level numbers. The step (radius restarted) is accepted when f does not rise
-    above its noise and the gradient at the trial point, central differences or the
-    user's, is at most half the current one beyond its error: ||g+|| + e+ <= ||g|| / 2
-    (the Newton step's quadratic convergence, N&W 2006 Thm. 3.5, gives far more).
+    The test compares the predicted reduction with the noise of f plus the uncertainty
+    ||g_err|| ||p|| of g'p; near the optimum of a function with large |f| (a
+    log-likelihood: pred = g'H^-1 g / 2 ~ 1e-12 on f ~ 1e3) or with a coarse FD gradient
+    (float32 arithmetic) real progress may remain. The step (radius restarted) is taken
+    when f decreases by more than twice its noise (progress f itself can see), or, for a
+    positive definite model, when f does not rise above its noise and the gradient at the
+    trial point, central differences or the user's, is at most half the current one beyond
+    its error: ||g+|| + e+ <= ||g|| / 2 (the Newton step converges quadratically, N&W 2006
+    Thm. 3.5). Each taken step decreases f or halves ||g||, so this cannot cycle.
     """
     st.delta = max(st.delta, opts.initial_trust_radius)
     step, lam_min = _step(st, obj.f_eps)
-    if not lam_min > 0:
-        return False
     ft = _trial(obj, st.x, step.p)
-    if not ft <= st.f + 2.0 * _noise(obj, st):
+    if st.f - ft > 2.0 * _noise(obj, st):
+        _accept(obj, st, step.p, ft, opts, rho=1.0)
+        st.kind = "rounding_level"
+        return True
+    if not (lam_min > 0 and ft <= st.f + 2.0 * _noise(obj, st)):
         return False
     x_new = (st.x + step.p).astype(st.x.dtype)
     g_new, g_tol, _ = loop_gradient(obj, x_new, ft)
@@ -282,8 +293,12 @@ def _rounding_level_step(obj, st, opts):
 def _iterate(obj, st, opts):
     """One iteration: step, ratio test, radius update, accept or reject; Status or None."""
     step, lam_min = _step(st, obj.f_eps)
-    if not st.fresh and lam_min < 0:             # SR1 suspects negative curvature: confirm
-        _refresh(obj, st, opts)
+    if not st.fresh and lam_min < 0:             # SR1 suspects negative curvature: check
+        H = confirm_curvature(obj, st.x, st.f, st.H)
+        if H is None:
+            _refresh(obj, st, opts)
+        else:
+            st.H = H
         step, lam_min = _step(st, obj.f_eps)
     st.lam_min = lam_min
     reason = _looks_stationary(obj, st, step, opts)
@@ -296,7 +311,7 @@ def _iterate(obj, st, opts):
         if ft_alt < ft:
             p, ft = step.alt, ft_alt
     rho = (st.f - ft) / pred
-    norm_p = float(np.linalg.norm(p))
+    norm_p = float(np.linalg.norm(p if st.d is None else st.d * p))
     if rho < ETA_LOW:
         st.delta = SHRINK * norm_p
     elif rho > ETA_HIGH and norm_p >= (1 - 1e-6) * st.delta:
@@ -305,11 +320,13 @@ def _iterate(obj, st, opts):
         if st.f - ft > opts.gtol * max(1.0, abs(st.f)):
             st.strict = False                    # left the stationary region
         _accept(obj, st, p, ft, opts, rho)
-        st.kind = step.kind
+        st.kind, st.rejects = step.kind, 0
     else:
-        st.kind = step.kind + "_rejected"
-        if not st.fresh:
+        st.kind, st.rejects = step.kind + "_rejected", st.rejects + 1
+        if not st.fresh and st.rejects >= 2:     # the SR1 model failed twice: rebuild
             _refresh(obj, st, opts)
+        if not st.g_at_x and st.rejects >= 2:    # forward or stencil g: sharpen it
+            st.g, st.g_tol, st.g_at_x = loop_gradient(obj, st.x, st.f)
     return None
 
 
@@ -344,10 +361,12 @@ def solve(obj, opts, report=None):
     report = report if report is not None else (lambda row, final: None)
     status, nit = None, 0
     try:
+        if opts.noise and not obj.has_grad:          # ECnoise once: steps for float32 or
+            noise_level(obj, x0, f0=f0)               # noisy f (stored on obj.noise)
         _refresh(obj, st, opts)
         if np.all(np.isfinite(st.H)):
             lam = np.linalg.eigvalsh(st.H)
-            st.lam_min, st.curvature = float(lam[0]), _curvature(lam, obj.f_eps)
+            st.lam_min, st.curvature = float(lam[0]), curvature_class(lam, obj.f_eps)
         report(_row(st, 0), False)
         while status is None:
             if nit >= opts.maxiter:

@@ -83,7 +83,12 @@ def test_known_options_do_not_warn():
             gtol=1e-5, maxiter=500, disp=False, initial_trust_radius=0.5,
             max_trust_radius=100.0, eta=0.1, return_all=True, maxfev=10_000, ctol=0.0,
             hessian_update="sr1", fd_step=None, vectorized=False, parallel=False,
-            history=True))
+            history=True, names=["a", "b"], noise=True, trust_scaling="none"))
+
+
+def test_bad_trust_scaling_rejected():
+    with pytest.raises(ValueError, match="trust_scaling"):
+        minimize(rosen, X0, trust_scaling="diag")
 
 
 @pytest.mark.parametrize("kw", [dict(bounds=[(0, 2), (0, 2)]),

@@ -223,3 +223,44 @@ def test_rounding_level_reduction_near_optimum_is_not_a_failure(with_jac):
     assert res.status == Status.MINIMUM and res.certificate.is_minimum
     assert np.linalg.norm(A @ (res.x - c)) <= 1e-5
     assert 0.5 * np.linalg.norm(g0) ** 2 / 1e4 < 2 * np.finfo(float).eps * 1e4
+
+
+def _noisy_quadratic():
+    A, b = np.array([[3.0, 1.0], [1.0, 2.0]]), np.array([1.0, -1.0])
+
+    def f(x):      # deterministic noise of size 1e-7 (a hash of x), like a simulation's
+        return 0.5 * x @ A @ x - b @ x + 1e-7 * np.sin(1e8 * (x[0] + 1.618 * x[1]))
+    return f, np.linalg.solve(A, b)
+
+
+def test_noise_estimate_at_start_sizes_the_steps():
+    f, x_star = _noisy_quadratic()
+    res = minimize(f, np.array([2.0, 2.0]))
+    blind = minimize(f, np.array([2.0, 2.0]), noise=False)
+    assert not res.success                     # 1e-7 noise: stationarity not certifiable
+    assert np.abs(res.x - x_star).max() < 1e-6
+    assert res.nfev < blind.nfev               # steps fit to the noise: fewer failures
+
+
+def test_sr1_negative_curvature_checked_by_two_evaluations():
+    from curvopt._secant import confirm_curvature
+    from curvopt.objective import Objective
+    A = np.diag([1.0, 4.0, 9.0])
+    obj = Objective(lambda x: 0.5 * x @ A @ x, np.ones(3))
+    H_sr1 = A.copy()
+    H_sr1[2, 2] = -5.0                          # a spurious negative eigenvalue
+    H = confirm_curvature(obj, obj.x0, obj.f(obj.x0), H_sr1)
+    assert obj.nfev == 1 + 2
+    np.testing.assert_allclose(H, A, atol=1e-6)
+    saddle = Objective(lambda x: x[0] ** 2 - x[1] ** 2, np.zeros(2))
+    H = confirm_curvature(saddle, saddle.x0, 0.0, np.diag([2.0, -7.0]))
+    np.testing.assert_allclose(H, np.diag([2.0, -2.0]), atol=1e-6)   # real one kept
+
+
+@pytest.mark.parametrize("scaling", ["hessian", "x"])
+def test_trust_scaling_options_reach_certified_minimum(scaling):
+    # badly scaled quadratic: minimizer at (1e-3, 1e3)
+    f = lambda x: (1e3 * x[0] - 1.0) ** 2 + (1e-3 * x[1] - 1.0) ** 2
+    res = minimize(f, np.array([0.0, 0.0]), trust_scaling=scaling)
+    assert res.success
+    np.testing.assert_allclose(res.x, [1e-3, 1e3], rtol=1e-5)
