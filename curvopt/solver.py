@@ -12,15 +12,22 @@ Nocedal & Wright (2006) Alg. 4.1 with constants
 A non-finite trial value is a rejected step. A rejected step reuses the model.
 
 Hessian policy (evaluation economy). With function values only an FD Hessian costs
-2n^2 + 1 evaluations, a central gradient 2n, a forward one n. The loop builds an FD model
+2n^2 + 1 evaluations, a central gradient 2n, a forward one n. The loop estimates the
+noise of f once at x0 (ECnoise, :func:`curvopt.noise.noise_level`, option ``noise``), so
+FD steps fit float32 or noisy objectives, and builds an FD model
 (``local_model(errors=False)``) at x0; after each accepted step it takes only a gradient --
 forward differences far from stationarity, central otherwise (:mod:`curvopt._secant`) --
 and updates H by the symmetric rank-one formula (SR1, N&W eq. 6.24), which unlike BFGS can
-represent negative curvature. The FD Hessian is rebuilt (reusing f(x)) when a step is rejected or accepted
-with rho < 1/4 while H is an SR1 estimate, when the SR1 estimate has a negative eigenvalue
-(confirm by FD), and at certification (full model with error bounds). With a user ``hess``
-the exact Hessian is used at every accepted point; ``hessian_update='fd'`` rebuilds the FD
-Hessian at every accepted point.
+represent negative curvature. A negative eigenvalue of the SR1 estimate is checked by a
+second difference of f along its eigenvector (2 evaluations) and H corrected to the
+measured curvature (:func:`curvopt._secant.confirm_curvature`). The FD Hessian is rebuilt
+(reusing f(x)) when a step is accepted with rho < 1/4 while H is an SR1 estimate, and at
+the second consecutive rejection at a point, where a forward or stencil gradient is also
+replaced by a central one (a stencil g read at ~2 eps^(1/4) can have the wrong sign on
+exponential fits such as Osborne 1); and at certification (full model with error bounds).
+With a user ``hess`` the exact Hessian is used at every accepted point;
+``hessian_update='fd'`` rebuilds the FD Hessian at every accepted point. Option
+``trust_scaling`` replaces the ball by the ellipsoid ||D p|| <= delta (N&W sec. 4.5).
 
 Termination only on the certificate. When the model looks stationary -- ||g|| <= gtol
 max(1, |f|) / 10, or the predicted reduction is below the noise of f, or the radius fell
@@ -34,9 +41,9 @@ curvature there triggers an explicit step along the most negative eigenvector, b
 shrunk by 4 until f decreases. A "not stationary" certificate restarts from the fresh
 model; the same point certified twice without progress stops with the certificate's
 verdict. A rounding-level reduction near the optimum is not a failure: where the point is
-certified not stationary but the positive definite model predicts a decrease below the
-noise of f, the model step is judged by the gradient at the trial point instead of by f
-(:func:`_rounding_level_step`). Budgets (maxiter, maxfev) end the run with an honest status.
+certified not stationary (or inconclusive) but the model predicts a decrease below the
+noise of f, the model step is still tried and judged by f when f sees the decrease, else
+by the gradient at the trial point (:func:`_rounding_level_step`). Budgets (maxiter, maxfev) end the run with an honest status.
 
 The damped (Levenberg-Marquardt) form of the step is used only when ``eigh`` fails or H
 is not finite.
