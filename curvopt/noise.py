@@ -97,9 +97,7 @@ def ecnoise(fvals):
         ``"ok"``, ``"delta too small"`` or ``"delta too large"``.
     """
     fvals = np.ascontiguousarray(fvals, dtype=np.float64)
-    m = fvals.size - 1
-    gamma = np.array([factorial(k) ** 2 / factorial(2 * k) for k in range(1, m + 1)])
-    sigma, code = _ecnoise_kernel(fvals, gamma)
+    sigma, code = _ecnoise_kernel(fvals, _gamma(fvals.size - 1))
     return float(sigma), _STATUS[code]
 
 
@@ -127,12 +125,26 @@ def _ecnoise_kernel(fvals, gamma):  # pragma: no cover - jit
     return np.nan, 2
 
 
+_GAMMA, _T = {}, {}
+
+
+def _gamma(m):
+    """gamma_k = (k!)^2 / (2k)!, k = 1..m (cached)."""
+    if m not in _GAMMA:
+        _GAMMA[m] = np.array([factorial(k) ** 2 / factorial(2 * k) for k in range(1, m + 1)])
+    return _GAMMA[m]
+
+
 def _line_values(obj, x, f0, p, delta, m):
     """f at x + t delta p, t = -m/2..m/2 (f0 reused at t = 0): m new evaluations."""
-    t = np.array([k - m // 2 for k in range(m + 1) if k != m // 2], dtype=np.float64)
+    if m not in _T:
+        _T[m] = np.array([k - m // 2 for k in range(m + 1) if k != m // 2], dtype=np.float64)
+    t = _T[m]
     X = (x[None, :] + (t[:, None] * delta) * p[None, :]).astype(obj.dtype)
     vals = obj.f_many(X)
-    return np.concatenate((vals[:m // 2], [f0], vals[m // 2:]))
+    out = np.empty(m + 1)
+    out[:m // 2], out[m // 2], out[m // 2 + 1:] = vals[:m // 2], f0, vals[m // 2:]
+    return out
 
 
 _DIRECTIONS = {}

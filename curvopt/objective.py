@@ -190,7 +190,9 @@ class Objective:
             for k in range(X.shape[0]):
                 vals[k] = self.f(X[k])
             return vals
-        k = int(np.argmin(np.where(np.isnan(vals), np.inf, vals)))
+        k = int(vals.argmin())                       # the first NaN, if there is one
+        if vals[k] != vals[k]:
+            k = int(np.argmin(np.where(np.isnan(vals), np.inf, vals)))
         self._update_best(vals[k], X[k])
         return vals
 
@@ -198,7 +200,9 @@ class Objective:
     def kernels(self):
         """Compiled loops specialized to this objective (built on first use)."""
         if self._kernels is None:
-            self._kernels = _kernel_cache(self._jit_fun, self._jit_first)
+            fc = (not self._jit_first and self.args == () and self.dtype == np.float64
+                  and type(getattr(self._jit_fun, "_cache", None)).__name__ != "NullCache")
+            self._kernels = _kernel_cache(self._jit_fun, self._jit_first, fc)
         return self._kernels
 
     def axis_values(self, x, xp, xm):
@@ -322,12 +326,16 @@ def _eps_of(a):
 _KERNELS = {}
 
 
-def _kernel_cache(fun, first):
-    """One set of compiled loops per (objective, convention), kept for the process."""
-    key = (id(fun), first)
+def _kernel_cache(fun, first, fc=False):
+    """One set of compiled loops per (objective, convention), kept for the process.
+
+    ``fc``: the cacheable first-class-function loops (:func:`curvopt._stencils.make_fc_kernels`)
+    instead of closures over ``fun``."""
+    key = (id(fun), first, fc)
     hit = _KERNELS.get(key)
     if hit is None or hit[0] is not fun:
-        hit = (fun, _stencils.make_jit_kernels(fun, first))
+        make = _stencils.make_fc_kernels if fc else (lambda f: _stencils.make_jit_kernels(f, first))
+        hit = (fun, make(fun))
         _KERNELS[key] = hit
     return hit[1]
 

@@ -128,3 +128,31 @@ def test_jit_function_returning_size1_array_falls_back_to_python_loop():
     obj = Objective(size1_jit, np.ones(2))
     assert np.allclose(obj.f_many(np.eye(2)), [1.0, 1.0])
     assert obj.nfev == 2 and not obj.is_jit
+
+
+@njit(cache=True)
+def cached_quartic(x):
+    return np.sum(x ** 4) + x[0] * x[1]
+
+
+@njit(cache=True)
+def cached_f32(x):
+    return np.float32(np.sum(x ** 2))
+
+
+def test_cached_objective_without_args_uses_the_cacheable_loops():
+    """An @njit(cache=True) objective with args == () and float64 x runs through the
+    first-class-function loops (fixed signature, disk-cacheable); the values equal the
+    Python path's exactly; a float32-returning one falls back to the closures."""
+    from curvopt.differentiate import hessian
+    x = np.array([0.3, -1.2, 2.0])
+    r = hessian(cached_quartic, x)
+    py = hessian(cached_quartic.py_func if JIT else cached_quartic, x)
+    assert np.array_equal(r.ddf, py.ddf) and r.nfev == py.nfev
+    obj = Objective(cached_quartic, x)
+    if JIT:
+        assert "make_fc_kernels" in obj.kernels["f_many"].__qualname__
+        assert "make_fc_kernels" not in Objective(sq_jit, x, (x,)).kernels["f_many"].__qualname__
+    o32 = Objective(cached_f32, x)
+    X = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 1.0]])
+    assert np.array_equal(o32.f_many(X), [14.0, 1.0]) and o32.nfev == 2
