@@ -36,9 +36,18 @@ def run(problem):
         return minimize(problem.f, problem.start(), gtol=GTOL)
 
 
+def published_precision(t):
+    """One unit in the 6th significant digit of a value MGH print with 6 digits, else 0
+    (the criterion of benchmarks/bench_solver.py: 48.9842 is 48.9842537...)."""
+    if t == 0 or float(t).is_integer() or float(f"{t:.6g}") != t:
+        return 0.0
+    return 10.0 ** (np.floor(np.log10(abs(t))) - 5)
+
+
 def reaches(problem, f):
     targets = ([problem.f_star] if problem.f_star is not None else []) + list(problem.f_local)
-    return any(abs(f - t) <= 1e-6 * max(1.0, abs(t)) for t in targets)
+    return any(abs(f - t) <= max(1e-6 * max(1.0, abs(t)), published_precision(t))
+               for t in targets)
 
 
 def assert_honest(problem, res):
@@ -70,7 +79,9 @@ def test_mgh_no_false_success(problem, mgh_results):
 def test_mgh_mostly_solved(mgh_results):
     solved = [p.name for p in MGH if mgh_results[p.name].success
               and reaches(p, mgh_results[p.name].fun)]
-    assert len(solved) >= 30, sorted(set(p.name for p in MGH) - set(solved))
+    assert len(solved) >= 34, sorted(set(p.name for p in MGH) - set(solved))
+    # badly scaled problems of the issue where scipy's methods stop early or claim success
+    assert {"brown_badly_scaled", "gaussian", "penalty_1_4", "penalty_1_10"} <= set(solved)
 
 
 @pytest.mark.parametrize("problem", SADDLES, ids=[p.name for p in SADDLES])
@@ -80,3 +91,15 @@ def test_saddle_start_ends_at_certified_minimum(problem):
     assert_honest(problem, res)
     saddle_value = problem.f(problem.saddle)
     assert res.fun < saddle_value - 1e-6 * max(1.0, abs(saddle_value))
+
+
+@pytest.mark.parametrize("name", ["osborne_1", "biggs_exp6"])
+def test_exponential_fits_reach_the_published_value(name, mgh_results):
+    # Osborne 1: the stencil gradient (axis points ~2 eps^(1/4) away) has the wrong sign
+    # in x4 near f = 6.3e-5; steps failed until the radius collapsed before the loop took
+    # a central gradient at the second rejection. Biggs EXP6 wandered to f ~ 0.24 before
+    # the SR1 negative curvature was checked along its eigenvector instead of refreshed.
+    problem = next(p for p in MGH if p.name == name)
+    res = mgh_results[name]
+    assert reaches(problem, problem.f(res.x)), (name, res.fun, res.message)
+    assert_honest(problem, res)
