@@ -6,7 +6,7 @@
 1. Speed on ``@njit`` objectives at n = 10, 50, 100, 200: time / (evaluations x one
    evaluation's time), one evaluation timed in a compiled loop (no Python call), for
    curvopt's cheap model (2n^2 evaluations, what the solver calls), ``hessian(error=False)``
-   (2n^2 + 7 with the noise estimate) and ``hessian()`` with bounds (4n^2 + 7).  Peers on
+   (2n^2 + 7 with the noise estimate) and ``hessian()`` with bounds (4n^2 + 2n + 7).  Peers on
    the same function: numdifftools.Hessian (default steps), scipy.differentiate.hessian
    (given a compiled vectorized wrapper), statsmodels approx_hess3; reported as their
    time / curvopt ``hessian(error=False)`` time and their evaluation counts (numdifftools
@@ -144,7 +144,8 @@ def speed_table(ns, slow):
             te = min(te, eval_time(f, x, args))     # shared machine: the faster of two timings
             nf = 2 * n * n
             row = (f"{name:>10} {n:>4} {te * 1e9:>6.0f}ns {tc / (nf * te):>6.2f} "
-                   f"{th / ((nf + 7) * te):>6.2f} {tf / ((2 * nf + 7) * te):>6.2f} {tf * 1e3:>8.2f}")
+                   f"{th / ((nf + 7) * te):>6.2f} {tf / ((2 * nf + 2 * n + 7) * te):>6.2f} "
+                   f"{tf * 1e3:>8.2f}")
             ref = peers(f, x, args, slow and n <= 100, n <= 50)
             for peer in ("statsmodels", "numdifftools", "scipy"):
                 res = ref.get(peer)
@@ -190,10 +191,14 @@ def accuracy_table(slow):
 
 
 CHILD = """
-import time; t0 = time.perf_counter()
+import sys, time; t0 = time.perf_counter()
 import numpy as np
 from curvopt.differentiate import hessian
 from curvopt.problems.accuracy import _rosen_jit
+if sys.argv[1] == "closure":   # force the per-objective closures (no first-class function)
+    import curvopt.objective as O
+    _k = O._kernel_cache
+    O._kernel_cache = lambda f, first, fc=False: _k(f, first, False)
 t1 = time.perf_counter(); x = np.tile([-1.2, 1.0], 5)
 hessian(_rosen_jit, x); t2 = time.perf_counter()
 hessian(_rosen_jit, x); t3 = time.perf_counter()
@@ -204,13 +209,20 @@ print(f"{t1 - t0:.3f} {t2 - t1:.3f} {t3 - t2:.4f}")
 def jit_table():
     print("\n3. JIT (fresh processes, cache=True on the objective and the objective-independent"
           " kernels)")
-    print(f"{'process':>8} {'import s':>9} {'first call s':>13} {'second call s':>14}")
-    for k in (1, 2):
-        out = subprocess.run([sys.executable, "-c", CHILD], cwd=ROOT, capture_output=True,
-                             text=True, check=True).stdout.split()
-        print(f"{k:>8} {float(out[0]):>9.3f} {float(out[1]):>13.3f} {float(out[2]):>14.4f}")
-    print("   the loops calling the objective are closures over it and are recompiled per"
-          " process (numba 0.68 cannot cache them: the key holds the dispatcher)")
+    print(f"{'loops':>8} {'process':>8} {'import s':>9} {'first call s':>13} {'second call s':>14}")
+    for mode in ("fc", "closure"):
+        for k in (1, 2):
+            out = subprocess.run([sys.executable, "-c", CHILD, mode], cwd=ROOT,
+                                 capture_output=True, text=True, check=True).stdout.split()
+            print(f"{mode:>8} {k:>8} {float(out[0]):>9.3f} {float(out[1]):>13.3f} "
+                  f"{float(out[2]):>14.4f}")
+    print("   fc: loops taking the objective as a numba first-class function (fixed signature,"
+          " cache=True works; used for\n   @njit(cache=True) objectives with args == () and"
+          " float64 x); the first call left is numba's own start-up\n   and cache loads."
+          " closure: loops specialized to the dispatcher, recompiled in every process (numba"
+          " 0.68\n   cannot cache them: the key holds the dispatcher). Price of fc: ~30 us per"
+          " kernel call from Python (closure ~1 us),\n   visible below at n = 10 for"
+          " rosenbrock (fc; logistic has args, so closures)")
 
 
 def main():

@@ -35,7 +35,8 @@ Rosenbrock n = 10): second process first call 3 ms instead of 0.5-0.9 s; but con
 the dispatcher costs ~28 us per call from Python (a cfunc ~11 us, the closure ~1 us).
 :class:`curvopt.objective.Objective` uses them only when the objective is itself
 ``cache=True`` (the user asked for a fast start), ``args == ()`` and x is float64; the
-closure pays back its 0.5 s compile only after ~20000 kernel calls.
+closure pays back its 0.5 s compile only after ~20000 kernel calls, so after
+``FC_CALLS`` = 25000 calls an objective switches to its closures (ski rental).
 """
 from __future__ import annotations
 
@@ -239,6 +240,10 @@ def _stencil_fc(f, x, xp, xm, xp2, xm2):  # pragma: no cover - jit
 
 
 _FC = {}
+#: kernel calls after which an objective's first-class loops give way to its closures: the
+#: ~30 us extra per call then adds up to about one closure compile (0.5-0.9 s), the
+#: ski-rental rule (at most twice the better of the two choices in hindsight).
+FC_CALLS = 25000
 
 
 def _fc_loops():
@@ -256,14 +261,17 @@ def make_fc_kernels(fun):
     same call convention as :func:`make_jit_kernels` (``args`` must be ``()``).  When
     ``fun`` does not fit the signature (numba raises TypeError "mismatch of return
     type", e.g. it returns float32, an int or an array) the closures take over."""
-    loops, closures = _fc_loops(), {}
+    loops, closures, calls = _fc_loops(), {}, [0]
 
     def call(name, fc_args, args):
         if not closures:
+            calls[0] += 1
             try:
-                return loops[name](fun, *fc_args)
+                if calls[0] <= FC_CALLS:
+                    return loops[name](fun, *fc_args)
             except TypeError:
-                closures.update(make_jit_kernels(fun, False))
+                pass
+            closures.update(make_jit_kernels(fun, False))
         return closures[name](*fc_args, args)
 
     def f_many_k(X, args):

@@ -3,7 +3,8 @@
 ``check`` builds the local model m(p) = f + g'p + p'Hp/2 at x with error bounds on g and
 H (finite differences of :mod:`curvopt.differentiate`, or the user's ``jac`` / ``hess``
 with rounding-level bounds) and returns :func:`curvopt.certificate.certify` of it. It
-spends about ``2 n^2 + 1`` evaluations of f for a finite-difference Hessian (fewer with
+spends about ``4 n^2 + 6 n + 7`` evaluations of f for a finite-difference Hessian with
+bounds (two stencils, a third step on the axes, a central gradient, ECnoise; fewer with
 ``jac``, one Hessian call with ``hess``), and never moves x.
 
 Example

@@ -16,8 +16,10 @@ can tell a real property of f from a property of the numerical error.
 * ``jac`` only: H by central differences of the gradient (2n gradients; 4n with errors);
 * nothing: the 2n^2 + 1 function-values stencil of :mod:`curvopt.differentiate`, with g
   read from the stencil's axis points (step ~2h, no extra evaluations); with ``errors``
-  (4n^2 + 1 stencil values) also a dedicated central gradient at h ~ eps_f^(1/3) (4n more),
-  keeping per component the estimate with the smaller bound.
+  (4n^2 + 2n + 1 values: stencils at h and 2h and the smoothness check of
+  :func:`curvopt._hessian_fd.jump_sigma`) also a dedicated central gradient at
+  h ~ eps_f^(1/3) (4n more), keeping per component the estimate with the smaller bound;
+  ``smooth`` is False when f is not smooth at the step scale (bounds widened).
 
 A user gradient gets the bound g_err = 10 u (|g| + |H| max(1, |x|)), its assumed
 rounding level (u of the gradient's dtype), or the user's ``jac_err``; with a user Hessian but no gradient, g comes from central differences

@@ -156,3 +156,19 @@ def test_cached_objective_without_args_uses_the_cacheable_loops():
     o32 = Objective(cached_f32, x)
     X = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 1.0]])
     assert np.array_equal(o32.f_many(X), [14.0, 1.0]) and o32.nfev == 2
+
+
+def test_cacheable_loops_give_way_to_closures_after_many_calls(monkeypatch):
+    """Ski rental: after FC_CALLS kernel calls the per-objective closures take over, with
+    the same values."""
+    from curvopt import _stencils
+    from curvopt.objective import _KERNELS
+    monkeypatch.setattr(_stencils, "FC_CALLS", 2)
+    _KERNELS.clear()
+    obj = Objective(cached_quartic, np.zeros(3))
+    X = np.random.default_rng(3).standard_normal((4, 3))
+    vals = [obj.f_many(X) for _ in range(4)]
+    assert all(np.array_equal(v, vals[0]) for v in vals) and obj.nfev == 16
+    py = getattr(cached_quartic, "py_func", cached_quartic)
+    assert np.allclose(vals[0], [py(r) for r in X], rtol=1e-14, atol=0)
+    _KERNELS.clear()
