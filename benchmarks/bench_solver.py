@@ -28,7 +28,7 @@ max(1, |f|). Evaluations: calls of f (plus, for exact methods, calls of jac and 
 shown separately). Ratios are per problem curvopt / peer, summarized by their median,
 over the problems both solve.
 
-Run: ``python benchmarks/bench_solver.py`` (a few minutes on 2 cores); output saved in
+Run: ``python benchmarks/bench_solver.py`` (about 20 s on 2 cores); output saved in
 ``benchmarks/results/bench_solver.txt``. ``--quick``: only the problems with n <= 4.
 ``--only NAME [NAME ...]``: only those problems.
 """
