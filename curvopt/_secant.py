@@ -82,7 +82,8 @@ def sr1(H, s, y):
 def confirm_curvature(obj, x, f, H):
     """Check the negative eigenvalues of an SR1 estimate H by second differences of f.
 
-    Along the bottom unit eigenvector v, c = 2 (h- f+ - (h+ + h-) f + h+ f-) / (h+ h- (h+ + h-))
+    Along the bottom unit eigenvector v,
+    c = 2 (h- f+ - (h+ + h-) f + h+ f-) / (h+ h- (h+ + h-))
     with f+- = f(x +- h v) (2 evaluations; h = eps_f^(1/4) max(1, |x|'|v|), N&W 2006
     sec. 8.1, the central second difference along v for the representable h+-). H is
     corrected by the rank-one term (c - v'Hv) vv', so that v'Hv = c: a spurious negative

@@ -43,7 +43,8 @@ model; the same point certified twice without progress stops with the certificat
 verdict. A rounding-level reduction near the optimum is not a failure: where the point is
 certified not stationary (or inconclusive) but the model predicts a decrease below the
 noise of f, the model step is still tried and judged by f when f sees the decrease, else
-by the gradient at the trial point (:func:`_rounding_level_step`). Budgets (maxiter, maxfev) end the run with an honest status.
+by the gradient at the trial point (:func:`_rounding_level_step`). Budgets (maxiter,
+maxfev) end the run with an honest status.
 
 The damped (Levenberg-Marquardt) form of the step is used only when ``eigh`` fails or H
 is not finite.
@@ -54,13 +55,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from curvopt._secant import (confirm_curvature, curvature_class, is_far, loop_gradient,
+                             sr1, trust_scaling)
 from curvopt._status import Iterate, SolverOptions, Status
 from curvopt.certificate import certify
 from curvopt.model import local_model
 from curvopt.noise import noise_level
 from curvopt.objective import BudgetExhausted, NonFiniteError
-from curvopt._secant import (confirm_curvature, curvature_class, is_far, loop_gradient,
-                             sr1, trust_scaling)
 from curvopt.subproblem import (damped_trust_region_step, negative_curvature_step,
                                 solve_trust_region)
 
@@ -170,7 +171,7 @@ def _accept(obj, st, p, f_new, opts, rho):
     """Move to x + p: new gradient and SR1 update, or an FD / exact Hessian (policy)."""
     x_new = (st.x + p).astype(st.x.dtype)
     s = x_new.astype(float) - st.x.astype(float)
-    st.x, st.f, st.cert, st.g_at_x = x_new, f_new, None, False
+    st.x, st.f, st.cert, st.g_at_x, st.rejects = x_new, f_new, None, False, 0
     if obj.has_hess or opts.hessian_update == "fd" or rho < ETA_LOW:
         _refresh(obj, st, opts)
         return
@@ -248,7 +249,7 @@ def _at_stationary_looking_point(obj, st, opts, reason):
         return None
     if neg:
         p, ft, a = _escape(obj, st, cert)
-        if p is None:             # the model step may still decrease f (near a manifold
+        if p is None:             # the model step may still decrease f (near a manifold)
             return None if _rounding_level_step(obj, st, opts) else Status.ESCAPE_FAILED
         _accept(obj, st, p, ft, opts, rho=1.0)
         st.delta, st.kind, st.strict = a, "negative_curvature", False
@@ -293,7 +294,7 @@ def _rounding_level_step(obj, st, opts):
     s = x_new.astype(float) - st.x.astype(float)
     st.H, st.fresh = sr1(st.H, s, g_new - st.g), False
     st.x, st.f, st.g, st.g_tol, st.g_at_x, st.cert = x_new, ft, g_new, g_tol, True, None
-    st.kind = "rounding_level"
+    st.kind, st.rejects = "rounding_level", 0
     return True
 
 
@@ -327,7 +328,7 @@ def _iterate(obj, st, opts):
         if st.f - ft > opts.gtol * max(1.0, abs(st.f)):
             st.strict = False                    # left the stationary region
         _accept(obj, st, p, ft, opts, rho)
-        st.kind, st.rejects = step.kind, 0
+        st.kind = step.kind
     else:
         st.kind, st.rejects = step.kind + "_rejected", st.rejects + 1
         if not st.fresh and st.rejects >= 2:     # the SR1 model failed twice: rebuild
