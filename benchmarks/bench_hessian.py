@@ -121,9 +121,28 @@ def peers(f, x, args, slow, with_scipy):
     return out
 
 
+def call_overhead():
+    """Best time of one stencil-kernel call at n = 10 (200 evaluations), fc vs closure."""
+    from curvopt import _stencils
+    p = rosenbrock(10)
+    h, xp, xm, _ = _stencils.stencil_steps(p.x, np.full(10, 1e-4))
+    a = (p.x, xp, xm, xp, xm, ())
+    out = {}
+    for name, k in (("fc", _stencils.make_fc_kernels(_rosen_jit)),
+                    ("closure", _stencils.make_jit_kernels(_rosen_jit))):
+        k["stencil"](*a)
+        out[name] = best_time(lambda: k["stencil"](*a), 300)
+    print(f"   one stencil call at n = 10 (200 evaluations of 22 ns): fc {out['fc'] * 1e6:.1f} us,"
+          f" closure {out['closure'] * 1e6:.1f} us")
+
+
 def speed_table(ns, slow):
-    print("1. Speed: ratio = time / (nfev x one compiled evaluation); "
-          "peers: time / curvopt hessian(error=False), and nfev")
+    import curvopt.objective as O
+    _k = O._kernel_cache
+    O._kernel_cache = lambda f, first, fc=False: _k(f, first, False)
+    print("1. Speed (steady state: the closures, which a process uses after FC_CALLS kernel"
+          " calls; with fc add ~30 us per call)\n   ratio = time / (nfev x one compiled"
+          " evaluation); peers: time / curvopt hessian(error=False), and nfev")
     print(f"{'objective':>10} {'n':>4} {'t_eval':>8} {'cheap':>6} {'err=F':>6} {'full':>6} "
           f"{'full ms':>8} {'statsmodels':>16} {'numdifftools':>18} {'scipy':>18}")
     objectives = [("rosenbrock", lambda n: (_rosen_jit, rosenbrock(n).x, ())),
@@ -151,6 +170,7 @@ def speed_table(ns, slow):
                 res = ref.get(peer)
                 row += f" {'-':>16}" if res is None else f" {res[0] / th:>7.1f}x {res[1]:>8d}"
             print(row, flush=True)
+    O._kernel_cache = _k
     print("   cheap = local_model(errors=False), err=F = hessian(error=False), full = hessian();"
           " peer cells: time ratio, nfev")
 
@@ -221,8 +241,10 @@ def jit_table():
           " float64 x); the first call left is numba's own start-up\n   and cache loads."
           " closure: loops specialized to the dispatcher, recompiled in every process (numba"
           " 0.68\n   cannot cache them: the key holds the dispatcher). Price of fc: ~30 us per"
-          " kernel call from Python (closure ~1 us),\n   visible below at n = 10 for"
-          " rosenbrock (fc; logistic has args, so closures)")
+          " kernel call from Python (closure ~1 us),\n   which would dominate at n <= 50 in"
+          " the speed table's\n   rosenbrock rows if not for the switch (closures there;"
+          " logistic has args, so closures anyway)")
+    call_overhead()
 
 
 def main():
