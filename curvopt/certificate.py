@@ -38,6 +38,8 @@ from curvopt._report import format_report
 from curvopt.model import LocalModel
 from curvopt.spectrum import Spectrum, spectrum_of
 
+NOT_SMOOTH = ("f is not smooth at the finite-difference step scale (differences at h, 2h, 4h "
+              "disagree beyond its noise): the error bounds were widened accordingly")
 CLASSES = ("minimum", "saddle", "maximum", "degenerate", "not_stationary", "inconclusive")
 
 
@@ -260,6 +262,8 @@ def certify(model: LocalModel, *, gtol: float = 1e-5, names=None,
         cls = "not_stationary" if stationary is False else "inconclusive"
         if stationary is None and sp.negative.any():
             text += "; negative curvature is certified, so it is not a minimum"
+    if not getattr(model, "smooth", True) and cls not in ("minimum", "saddle", "maximum"):
+        text = (NOT_SMOOTH + "; " + text) if text else NOT_SMOOTH
     lam_text = f"lam_min = {sp.lam[0]:.4g} +- {sp.lam_err:.3g}"
     se, se_warning = _standard_errors(sp, stationary, lam_text)
     rel = None

@@ -177,3 +177,16 @@ def test_bad_options():
         certify(model(np.eye(2)), gtol=0.0)
     with pytest.raises(ValueError, match="loading"):
         certify(model(np.eye(2)), loading=1.5)
+
+
+def test_not_smooth_model_says_so_in_the_inconclusive_text():
+    """A model flagged not smooth (wide bounds) names the cause, not only the bound size."""
+    from curvopt.certificate import NOT_SMOOTH
+    n = 3
+    m = LocalModel(x=np.zeros(n), f=1.0, g=np.full(n, 1e-3), H=np.eye(n),
+                   g_err=np.full(n, 1.0), H_err=np.full((n, n), 2.0), smooth=False)
+    c = certify(m)
+    assert c.classification == "inconclusive"
+    assert c.inconclusive.startswith(NOT_SMOOTH)
+    smooth = certify(LocalModel(**{**m.__dict__, "smooth": True}))
+    assert NOT_SMOOTH not in smooth.inconclusive
