@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from curvopt._stencils import combine_hessian, one_sided, representable, step_sizes
+from curvopt._onesided import one_sided
+from curvopt._stencils import NO_STEPS, combine_hessian, representable, step_sizes
 from curvopt.noise import noise_level
 from curvopt.objective import NonFiniteError
 
@@ -64,24 +65,36 @@ def _check_finite(x, *arrays):
                 "use a smaller step or an objective defined in a neighbourhood of x")
 
 
-def hess_stencil(obj, x, f0, h):
-    """One 2n^2-evaluation stencil at target steps h: (H, g, h, h2, fmax, onesided).
+def hess_stencil(obj, x, f0, h=None, c=0.0):
+    """One 2n^2-evaluation stencil: (H, g, h, h2, fmax, onesided).
 
-    Entries whose central formula meets a non-finite value are recomputed one-sided
-    (:func:`curvopt._stencils.one_sided`, a few extra evaluations); ``onesided`` marks
+    Target steps ``h``, or c max(1, |x_i|) when h is None.  A jit objective runs it all
+    in one compiled call (:meth:`curvopt.objective.Objective.hess_fused`).  Entries whose
+    central formula meets a non-finite value are recomputed one-sided
+    (:func:`curvopt._onesided.one_sided`, a few extra evaluations); ``onesided`` marks
     them (None when there are none).  NonFiniteError when no one-sided formula is finite.
     """
-    h, xp, xm = representable(x, h)
-    h2, xp2, xm2 = representable(x, 2.0 * h)
-    fp2, fm2, F, fmax, nbad = obj.hess_values(x, xp, xm, xp2, xm2, f0)
-    H, g = combine_hessian(float(f0), fp2, fm2, F[0], F[1], F[2], F[3], h, h2)
-    onesided = None
-    if nbad:
-        onesided = one_sided(f0, fp2, fm2, F, H, g, x, xp, xm, xp2, xm2, obj.f_many)
-        if onesided is None:
-            raise NonFiniteError(
-                f"f is not finite on both sides of a finite-difference stencil near x = {x}: "
-                "no one-sided formula applies; use a smaller step")
+    out = obj.hess_fused(x, f0, c, NO_STEPS if h is None else h)
+    if out is not None:
+        H, g, aux, F, stats = out
+        h, h2, fmax = aux[0], aux[1], float(stats[1])
+        if stats[2] == 0.0:
+            return H, g, h, h2, fmax, None
+        xp, xm, xp2, xm2 = (aux[r].astype(obj.dtype) for r in range(2, 6))
+        fp2, fm2 = aux[6], aux[7]
+    else:
+        h = c * np.maximum(1.0, np.abs(x.astype(np.float64))) if h is None else h
+        h, xp, xm = representable(x, h)
+        h2, xp2, xm2 = representable(x, 2.0 * h)
+        fp2, fm2, F, fmax, nbad = obj.hess_values(x, xp, xm, xp2, xm2, f0)
+        H, g = combine_hessian(float(f0), fp2, fm2, F[0], F[1], F[2], F[3], h, h2)
+        if not nbad:
+            return H, g, h, h2, fmax, None
+    onesided = one_sided(f0, fp2, fm2, F, H, g, x, xp, xm, xp2, xm2, obj.f_many)
+    if onesided is None:
+        raise NonFiniteError(
+            f"f is not finite on both sides of a finite-difference stencil near x = {x}: "
+            "no one-sided formula applies; use a smaller step")
     return H, g, h, h2, fmax, onesided
 
 
@@ -181,11 +194,14 @@ def hessian_fd(obj, x, f0, sigma, rel, *, errors=True, step=None, rel_step=None)
     -------
     FDHessian
     """
-    h = step_sizes(x, 0.25, rel, step, rel_step)
-    H, g, h, h2, fmax, mask = hess_stencil(obj, x, f0, h)
+    c = float(rel) ** 0.25
+    if step is None and rel_step is None and 0.0 < c < np.inf:
+        H, g, h, h2, fmax, mask = hess_stencil(obj, x, f0, None, c)
+    else:
+        H, g, h, h2, fmax, mask = hess_stencil(obj, x, f0, step_sizes(x, 0.25, rel, step,
+                                                                       rel_step))
     if not errors:
-        nan = np.full_like(H, np.nan)
-        return FDHessian(H, g, nan, np.full_like(g, np.nan), h, float(sigma))
+        return FDHessian(H, g, H + np.nan, g + np.nan, h, float(sigma))
     H2, g2, _, _, fmax2, mask2 = hess_stencil(obj, x, f0, 2.0 * h)
     if mask is not None or mask2 is not None:
         mask = (False if mask is None else mask) | (False if mask2 is None else mask2)

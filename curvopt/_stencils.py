@@ -16,35 +16,35 @@ and the axis values at +-2h give a central gradient for free.
 Two kinds of kernels live here:
 
 * objective-independent combine formulas, compiled once with ``cache=True``;
-* evaluation loops that call the user's ``@njit`` objective.  They are built per
-  objective by :func:`make_jit_kernels` as closures over the dispatcher, so that calling
-  them from Python costs about 1 us instead of the 7-13 us of a kernel that takes the
-  dispatcher as an argument (typing the dispatcher argument on every call).  Measured
-  with numba 0.68: with ``cache=True`` neither form is found in the on-disk cache by a
-  second process (the index key holds the dispatcher type, resp. the pickled closure
-  cell, both specific to the process), and every process appends one more cache entry.
-  So these loops are compiled without ``cache=True``: about 0.5 s once per objective and
-  process (``f_many`` and ``stencil``; the ``prange`` version only when asked for).
+* evaluation loops that call the user's ``@njit`` objective, built per objective by
+  :func:`make_jit_kernels` as closures over the dispatcher: calling them from Python
+  costs about 1 us instead of the 7-13 us of a kernel that takes the dispatcher as an
+  argument (typed on every call).  With numba 0.68 neither form is found in the on-disk
+  cache by a second process (the index key holds the dispatcher type, resp. the pickled
+  closure cell), so they are compiled without ``cache=True``: about 0.5 s once per
+  objective and process.  ``fused`` (:func:`_fused`) runs a whole Hessian stencil in ONE
+  call (steps, 2n^2 values, H, g, summary): at n = 10 a 22 ns f costs 4.4 us, so
+  every Python-level call counts.
 
-A cacheable alternative (:func:`make_fc_kernels`): loops whose objective parameter has
-the numba first-class function type ``FunctionType(float64(float64[::1]))`` have a FIXED
-signature, so ``cache=True`` works across processes; the user's dispatcher is passed as
-that argument (numba compiles it for the signature on demand; its exceptions propagate,
-unlike a ``cfunc``, which prints them and returns 0).  Measured (numba 0.68, 2 cores,
-Rosenbrock n = 10): second process first call 3 ms instead of 0.5-0.9 s; but converting
-the dispatcher costs ~28 us per call from Python (a cfunc ~11 us, the closure ~1 us).
-:class:`curvopt.objective.Objective` uses them only when the objective is itself
-``cache=True`` (the user asked for a fast start), ``args == ()`` and x is float64; the
-closure pays back its 0.5 s compile only after ~20000 kernel calls, so after
-``FC_CALLS`` = 25000 calls an objective switches to its closures (ski rental).
+Cacheable alternative (:func:`make_fc_kernels`): loops whose objective parameter has the
+first-class function type ``FunctionType(float64(float64[::1]))`` have a FIXED signature,
+so ``cache=True`` works across processes (the dispatcher is compiled for it on demand; its
+exceptions propagate, unlike a ``cfunc``'s).  Measured (numba 0.68, Rosenbrock n = 10):
+second process first call 3 ms instead of 0.5-0.9 s, but converting the dispatcher costs
+~28 us per call (the closure ~1 us).  :class:`curvopt.objective.Objective` uses them only
+when the objective is itself ``cache=True``, ``args == ()`` and x is float64; after
+``FC_CALLS`` = 25000 calls (~one closure compile of overhead) it switches to its
+closures (ski rental).
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange, types
 
+from curvopt._onesided import one_sided
+
 __all__ = ["combine_hessian", "summarize", "stencil_steps", "representable", "step_sizes",
-           "one_sided", "make_jit_kernels", "make_fc_kernels", "pair_index"]
+           "one_sided", "make_jit_kernels", "make_fc_kernels", "pair_index", "NO_STEPS"]
 
 
 @njit(cache=True)
@@ -206,7 +206,74 @@ def make_jit_kernels(fun, first=False):
             w[i] = x[i]
         return fp2, fm2, F
 
-    return {"f_many": f_many, "stencil": stencil, "stencil_parallel": _parallel(f1)}
+    if first:
+        @njit
+        def f1s(x, *args):
+            return fun(x, *args)[0]
+    else:
+        f1s = fun
+
+    @njit
+    def fused(x, c, hv, f0, args):
+        return _fused_gen(f1s, x, c, hv, f0, args)
+    return {"f_many": f_many, "stencil": stencil, "stencil_parallel": _parallel(f1),
+            "fused": fused}
+
+
+#: ``hv`` argument of the fused kernel meaning "default steps c max(1, |x_i|)".
+NO_STEPS = np.empty(0)
+
+
+def _fused(f, x, c, hv, f0, args):  # pragma: no cover - jit
+    """The whole Hessian stencil in one compiled call: steps, 2n^2 values, H, g, summary.
+
+    Target steps h_i = hv[i], or c max(1, |x_i|) when hv is empty; made representable
+    (:func:`stencil_steps`) at h and h2 ~ 2h, evaluated as ``f(w, *args)``, combined by
+    :func:`combine_hessian` and summarized by :func:`summarize`.
+
+    Returns (H, g, aux, F, stats): aux rows h, h2, xp, xm, xp2, xm2, fp2, fm2 (float64),
+    F as in ``stencil``, stats = (ok, *summarize); ok = 0: a step rounds to zero, no values.
+    """
+    n = x.shape[0]
+    ht = np.empty(n)
+    for i in range(n):
+        ht[i] = hv[i] if hv.shape[0] else c * max(1.0, abs(np.float64(x[i])))
+    h, xp, xm, ok = stencil_steps(x, ht)
+    h2, xp2, xm2, ok2 = stencil_steps(x, 2.0 * h)
+    aux = np.zeros((8, n))
+    if not (ok and ok2):
+        return np.zeros((n, n)), np.zeros(n), aux, np.zeros((4, n, n)), np.zeros(7)
+    fp2, fm2, F = np.empty(n), np.empty(n), np.zeros((4, n, n))
+    w = x.copy()
+    for i in range(n):
+        w[i] = xp2[i]
+        fp2[i] = f(w, *args)
+        w[i] = xm2[i]
+        fm2[i] = f(w, *args)
+        for j in range(i + 1, n):
+            w[i], w[j] = xp[i], xp[j]
+            F[0, i, j] = f(w, *args)
+            w[j] = xm[j]
+            F[1, i, j] = f(w, *args)
+            w[i] = xm[i]
+            F[3, i, j] = f(w, *args)
+            w[j] = xp[j]
+            F[2, i, j] = f(w, *args)
+            w[j] = x[j]
+        w[i] = x[i]
+    H, g = combine_hessian(f0, fp2, fm2, F[0], F[1], F[2], F[3], h, h2)
+    aux[0, :], aux[1, :], aux[2, :], aux[3, :] = h, h2, xp, xm
+    aux[4, :], aux[5, :], aux[6, :], aux[7, :] = xp2, xm2, fp2, fm2
+    fmax, nbad, best, kind, bi, bj = summarize(f0, fp2, fm2, F)
+    stats = np.array((1.0, fmax, float(nbad), best, float(kind), float(bi), float(bj)))
+    return H, g, aux, F, stats
+
+
+_fused_gen, _fused_fc_body = njit(_fused), njit(_fused)   # dispatcher f / FunctionType f
+
+
+def _fused_fc(f, x, c, hv, f0):  # pragma: no cover - jit
+    return _fused_fc_body(f, x, c, hv, f0, ())
 
 
 def _f_many_fc(f, X):  # pragma: no cover - jit
@@ -251,8 +318,11 @@ def _fc_loops():
     if not _FC:
         a1, fty = types.float64[::1], types.FunctionType(types.float64(types.float64[::1]))
         _FC["f_many"] = njit(a1(fty, types.float64[:, ::1]), cache=True)(_f_many_fc)
-        _FC["stencil"] = njit(types.Tuple((a1, a1, types.float64[:, :, ::1]))(
+        a2, a3, f8 = types.float64[:, ::1], types.float64[:, :, ::1], types.float64
+        _FC["stencil"] = njit(types.Tuple((a1, a1, a3))(
             fty, a1, a1, a1, a1, a1), cache=True)(_stencil_fc)
+        _FC["fused"] = njit(types.Tuple((a2, a1, a2, a3, a1))(fty, a1, f8, a1, f8),
+                            cache=True)(_fused_fc)
     return _FC
 
 
@@ -280,10 +350,14 @@ def make_fc_kernels(fun):
     def stencil_k(x, xp, xm, xp2, xm2, args):
         return call("stencil", (x, xp, xm, xp2, xm2), args)
 
+    def fused_k(x, c, hv, f0, args):
+        return call("fused", (x, c, hv, f0), args)
+
     @njit
     def f1(x, args):
         return fun(x)
-    return {"f_many": f_many_k, "stencil": stencil_k, "stencil_parallel": _parallel(f1)}
+    return {"f_many": f_many_k, "stencil": stencil_k, "stencil_parallel": _parallel(f1),
+            "fused": fused_k}
 
 
 def _parallel(f1):
@@ -323,69 +397,3 @@ def _parallel(f1):
             return fp2, fm2, F
         return stencil_parallel
     return build
-
-
-def one_sided(f0, fp2, fm2, F, H, g, x, xp, xm, xp2, xm2, feval):
-    """Replace entries whose central formula meets a non-finite value by one-sided ones.
-
-    Diagonal (and gradient) entry i with one bad side s: from f at 0, a = s h2_i and
-    b = 2 s h2_i (one new value; exact offsets), f'' ~ 2((f_b - f0)/b - (f_a - f0)/a)/(b - a)
-    and f' ~ ((f_a - f0) b/a - (f_b - f0) a/b)/(b - a).  Off-diagonal (i, j): the first
-    quadrant (s_i, s_j) whose corner is finite, with the axis values at step h
-    (evaluated on demand): (F_s - f_i - f_j + f0) / (d_i d_j), d = signed actual steps.
-    Modifies H (symmetrically) and g in place.
-
-    Returns
-    -------
-    mask : ndarray of bool, shape (n, n)
-        Entries computed one-sided (the diagonal also marks g); None if some entry has
-        no finite one-sided formula.
-    """
-    n = x.shape[0]
-    mask = np.zeros((n, n), dtype=bool)
-    x64 = x.astype(np.float64)
-    for i in np.flatnonzero(~(np.isfinite(fp2) & np.isfinite(fm2))):
-        ok, H[i, i], g[i] = _diag_one_sided(i, f0, fp2, fm2, x, x64, xp2, xm2, feval)
-        if not ok:
-            return None
-        mask[i, i] = True
-    axis = {}
-    I, J = np.nonzero(np.triu(~np.all(np.isfinite(F), axis=0), 1))
-    for i, j in zip(I, J):
-        for s, (si, sj) in enumerate(((1, 1), (1, -1), (-1, 1), (-1, -1))):
-            fi = _axis_value(axis, i, si, x, xp, xm, feval)
-            fj = _axis_value(axis, j, sj, x, xp, xm, feval)
-            if np.isfinite(F[s, i, j]) and np.isfinite(fi) and np.isfinite(fj):
-                di = float((xp if si > 0 else xm)[i]) - x64[i]
-                dj = float((xp if sj > 0 else xm)[j]) - x64[j]
-                H[i, j] = H[j, i] = (((F[s, i, j] - fi) - (fj - f0)) / di) / dj
-                mask[i, j] = mask[j, i] = True
-                break
-        else:
-            return None
-    return mask
-
-
-def _diag_one_sided(i, f0, fp2, fm2, x, x64, xp2, xm2, feval):
-    s = 1.0 if np.isfinite(fp2[i]) else -1.0
-    fa = fp2[i] if s > 0 else fm2[i]
-    if not np.isfinite(fa):
-        return False, np.nan, np.nan
-    a = float((xp2 if s > 0 else xm2)[i]) - x64[i]
-    y = x.copy()
-    y[i] = x[i] + 2.0 * a
-    b = float(y[i]) - x64[i]
-    fb = float(feval(y[None, :])[0])
-    if not np.isfinite(fb):
-        return False, np.nan, np.nan
-    Hii = 2.0 * ((fb - f0) / b - (fa - f0) / a) / (b - a)
-    gi = ((fa - f0) * (b / a) - (fb - f0) * (a / b)) / (b - a)
-    return True, Hii, gi
-
-
-def _axis_value(cache, i, s, x, xp, xm, feval):
-    if (i, s) not in cache:
-        y = x.copy()
-        y[i] = (xp if s > 0 else xm)[i]
-        cache[(i, s)] = float(feval(y[None, :])[0])
-    return cache[(i, s)]

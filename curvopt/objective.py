@@ -276,6 +276,27 @@ class Objective:
             self._update_best(float(best), y)
         return fp2, fm2, F, float(fmax), int(nbad)
 
+    def hess_fused(self, x, f0, c, hv):
+        """The whole Hessian stencil in ONE compiled call (:func:`curvopt._stencils._fused`):
+        target steps ``hv`` (or c max(1, |x_i|) when hv is empty), representable steps at
+        h and ~2h, the 2n^2 values, H, g and their summary.
+
+        Returns ``(H, g, aux, F, stats)`` as the kernel does, or None when this objective
+        has no serial compiled path (then use :meth:`hess_values`).  Nothing is evaluated
+        (and None is returned) when a step rounds to zero.
+        """
+        if not self.is_jit or self.parallel:
+            return None
+        self._charge(2 * self.n * self.n)
+        out = self._jit("fused", x, float(c), hv, float(f0))
+        if out is None or out[4][0] == 0.0:
+            return None
+        self.nfev += 2 * self.n * self.n
+        stats = out[4]
+        if stats[4] >= 0 and stats[3] < self.best_f:
+            self._update_best(float(stats[3]), _best_point(x, out[2], stats, self.dtype))
+        return out
+
     # -- user derivatives ----------------------------------------------------------
     @property
     def has_grad(self):
@@ -316,6 +337,18 @@ class Objective:
         out = np.asarray(self._hessp(self._x(x), np.asarray(v, dtype=self.dtype), *self.args))
         self.hess_eps = max(self.f_eps, _eps_of(out))
         return out.astype(np.float64).reshape(self.n)
+
+
+def _best_point(x, aux, stats, dtype):
+    """The stencil point where ``summarize`` found the smallest value (kind >= 0)."""
+    kind, i, j = int(stats[4]), int(stats[5]), int(stats[6])
+    y = np.array(x, dtype=dtype)
+    if kind < 2:
+        y[i] = aux[4 if kind == 0 else 5, i]
+    else:
+        y[i] = aux[2 if kind < 4 else 3, i]
+        y[j] = aux[2 if kind in (2, 4) else 3, j]
+    return y
 
 
 def _eps_of(a):

@@ -209,3 +209,28 @@ def test_fd_gradient_exact_counts_and_bound():
     r = fd_gradient(o2, x, o2.f(x), step=1e-4, deriv=[0.0, 0.0])   # f''' = 0 in x_1
     assert r.nfev == 4 and np.isnan(r.error[0]) and np.isfinite(r.df[0])
     assert abs(r.df[1] - 2.0) <= r.error[1]
+
+
+def test_fused_kernel_matches_the_stencil_loops_exactly():
+    """The one-call compiled stencil (jit, serial) against the per-step loops (parallel
+    path) and plain Python: same H, g, bounds, nfev and best point, also where the
+    one-sided fallback runs (domain edge) and for a float32 x."""
+    from curvopt.model import local_model
+    from curvopt.objective import Objective
+    p = rosenbrock(5)
+    cases = [(p.f_jit, p.x, ()), (njit(domain_f), np.array([1e-5, 0.7, 1e-5]), ()),
+             (scaled_jit, XS.astype(np.float32), (S,))]
+    for f, x, args in cases:
+        runs = []
+        for kw in ({}, {"parallel": True}):
+            obj = Objective(f, x, args, **kw)
+            runs.append((local_model(obj, x, errors=False), obj, hessian(f, x, args, **kw)))
+        (a, oa, ra), (b, ob, rb) = runs
+        assert np.array_equal(a.H, b.H) and np.array_equal(a.g, b.g)
+        assert np.array_equal(a.step, b.step) and a.nfev == b.nfev == oa.nfev
+        assert oa.best_f == ob.best_f and np.array_equal(oa.best_x, ob.best_x)
+        for name in ("ddf", "error", "df", "df_error", "nfev", "noise"):
+            assert np.array_equal(getattr(ra, name), getattr(rb, name))
+    py = hessian(lambda y: p.f_jit(y), p.x, error=False)
+    r = hessian(p.f_jit, p.x, error=False)
+    assert np.array_equal(r.ddf, py.ddf) and np.array_equal(r.df, py.df) and r.nfev == py.nfev
