@@ -51,10 +51,12 @@ def is_far(obj, x, f, g, H, gtol):
     return gnorm > np.sqrt(gtol) * max(1.0, abs(f)) and err < 0.01 * gnorm
 
 
-def loop_gradient(obj, x, f, far=False, H=None):
+def loop_gradient(obj, x, f, far=False, H=None, step=None):
     """(g, g_tol, at_x): the user gradient; else forward differences when ``far`` (with
     the truncation bound from diag(H)), central otherwise or where a forward point is not
-    finite; ``at_x`` False for the forward estimate. ``g_tol`` is the size of the error."""
+    finite; ``at_x`` False for the forward estimate. ``g_tol`` is the size of the error.
+    ``step``: absolute per-coordinate central steps (:func:`curvopt.model.gradient_steps`), else the
+    default rule."""
     if obj.has_grad:
         g = obj.grad(x)
         return g, 10 * obj.f_eps * float(np.linalg.norm(g)), True
@@ -66,9 +68,8 @@ def loop_gradient(obj, x, f, far=False, H=None):
             return res.df, float(np.linalg.norm(err)), False
         except NonFiniteError:
             pass
-    res = fd_gradient(obj, x, f, scheme="central")
+    res = fd_gradient(obj, x, f, scheme="central", step=step)
     return res.df, float(np.linalg.norm(res.rounding)), True
-
 
 def sr1(H, s, y):
     """Symmetric rank-one update, N&W (2006) eq. 6.24 with the skip rule eq. 6.26."""

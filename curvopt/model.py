@@ -93,7 +93,8 @@ class LocalModel:
         return -(float(self.g @ p) + 0.5 * float(p @ (self.H @ p)))
 
 
-def local_model(obj, x, *, f0=None, errors=True, step=None, hess_err=None, jac_err=None):
+def local_model(obj, x, *, f0=None, errors=True, step=None, hess_err=None, jac_err=None,
+                grad_pair=None):
     """Build the :class:`LocalModel` of ``obj`` at x.
 
     Parameters
@@ -111,6 +112,11 @@ def local_model(obj, x, *, f0=None, errors=True, step=None, hess_err=None, jac_e
     hess_err, jac_err : float or array, optional
         Known elementwise bounds on the error of the user's ``hess`` (or ``hessp``) and
         ``jac``, used instead of the rounding-level estimates.
+    grad_pair : AxisDifferences, optional
+        Two central differences of f (e.g. the solver's, near x): the dedicated central
+        gradient (function values only, ``errors=True``) then takes the steps of
+        :func:`gradient_steps` from the third derivatives they imply, judged with the
+        noise measured here. Its Richardson bound holds for any step.
 
     Returns
     -------
@@ -129,12 +135,64 @@ def local_model(obj, x, *, f0=None, errors=True, step=None, hess_err=None, jac_e
         g, g_err = _gradient(obj, x, f0, sigma, rel, H, errors, jac_err)
     else:
         r = hessian_fd(obj, x, f0, sigma, rel, errors=errors, step=step)
-        H, g, H_err, g_err, h, sigma, smooth = r.H, r.g, r.H_err, r.g_err, r.h, r.sigma, r.smooth
-        if errors:
-            g, g_err = _sharpen(obj, x, f0, sigma, rel, g, g_err)
+        H, g, H_err, g_err, h, smooth = r.H, r.g, r.H_err, r.g_err, r.h, r.smooth
+        if errors:    # the stencil's floor f_eps max|f| (its widest points) is not the
+            s_g = sigma if smooth else r.sigma      # gradient's: gradient_fd adds its own
+            hg = None if grad_pair is None else gradient_steps(x, grad_pair, s_g, rel)
+            g, g_err = _sharpen(obj, x, f0, s_g, rel, g, g_err, hg)
+        sigma = r.sigma
     return LocalModel(x=x.astype(np.float64), f=f0, g=g, H=H, g_err=g_err, H_err=H_err,
                       f_noise=sigma, exact_hessian=h is None, nfev=obj.nfev - start, step=h,
                       smooth=smooth)
+
+
+@dataclass(frozen=True)
+class AxisDifferences:
+    """Two central differences of f along the axes at one point: D_a at steps h_a and
+    D_b at steps h_b (e.g. the Hessian stencil's g at 2h and the solver's gradient)."""
+
+    D_a: np.ndarray
+    h_a: np.ndarray
+    D_b: np.ndarray
+    h_b: np.ndarray
+
+    def third(self, sigma):
+        """|t_i|, the third derivatives along the axes (Stepleman & Winarsky 1979).
+
+        D(h) = f'_i + t_i h^2 / 6 + O(h^4) plus rounding ~ sigma / h, so
+        t_i ~ 6 (D_a - D_b) / (h_a^2 - h_b^2), counted only beyond the rounding
+        K sigma (1/h_a + 1/h_b) of the difference (0 where not measurable).
+        """
+        ha, hb = np.asarray(self.h_a, float), np.asarray(self.h_b, float)
+        den = np.abs(ha * ha - hb * hb)
+        diff = np.abs(np.asarray(self.D_a, float) - np.asarray(self.D_b, float))
+        excess = np.maximum(diff - K_NOISE * max(float(sigma), 0.0) * (1 / ha + 1 / hb), 0.0)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            t = np.where(den > 0, 6.0 * excess / den, 0.0)
+        return np.where(np.isfinite(t), t, 0.0)
+
+
+def gradient_steps(x, pair, sigma, rel):
+    """Per-coordinate central-gradient steps from f itself (Gill, Murray, Saunders &
+    Wright 1983, SIAM J. Sci. Stat. Comput. 4(2)).
+
+    The step minimizing the error h^2 |t_i| / 6 + sigma / h of a central difference is
+    h_i = (3 sigma / |t_i|)^(1/3), t_i from ``pair.third(sigma)`` (an
+    :class:`AxisDifferences`, None: the default rule); clipped to [1e-3, 1] times the
+    default eps_f^(1/3) max(1, |x_i|) (the default where t_i = 0) and kept above
+    1e3 eps |x_i|, so it only refines the default rule. On Meyer (MGH 10, x2 ~ 6e3,
+    x3 ~ 345) the default steps 0.04 and 2e-3 have truncation errors ~100x the
+    tolerance of the gradient at the minimum; the rule gives ~1e-4 and ~1e-5.
+    """
+    xa = np.abs(np.asarray(x, dtype=np.float64))
+    h0 = float(rel) ** (1.0 / 3.0) * np.maximum(1.0, xa)
+    if pair is None:
+        return h0
+    t = pair.third(sigma) * np.ones_like(h0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = np.where(t > 0, np.cbrt(3.0 * max(float(sigma), 0.0) / t), h0)
+    lo = np.maximum(1e-2 * h0, 1e3 * EPS64 * xa)
+    return np.clip(np.where(np.isfinite(h) & (h > 0), h, h0), lo, h0)
 
 
 def _all_user(obj):
@@ -212,12 +270,12 @@ def _gradient(obj, x, f0, sigma, rel, H, errors, jac_err=None):
     return g, g_err
 
 
-def _sharpen(obj, x, f0, sigma, rel, g, g_err):
+def _sharpen(obj, x, f0, sigma, rel, g, g_err, step=None):
     """Per component, the better of the stencil's g (axis points at 2h and 4h, h ~
     eps_f^(1/4)) and a dedicated central gradient at h ~ eps_f^(1/3) with its Richardson
     bound (4n evaluations), whose truncation error is ~eps_f^(-1/6) times smaller.  Both
     bounds hold for the same true gradient, so the smaller one is kept."""
-    g2, err2, _ = gradient_fd(obj, x, f0, sigma, rel, errors=True)
+    g2, err2, _ = gradient_fd(obj, x, f0, sigma, rel, errors=True, step=step)
     take = err2 < g_err
     return np.where(take, g2, g), np.where(take, err2, g_err)
 

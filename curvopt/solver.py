@@ -55,11 +55,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from curvopt._secant import (confirm_curvature, curvature_class, is_far, loop_gradient,
-                             sr1, trust_scaling)
+from curvopt._secant import (_rel, confirm_curvature, curvature_class,
+                             is_far, loop_gradient, sr1,
+                             trust_scaling)
 from curvopt._status import Iterate, SolverOptions, Status
 from curvopt.certificate import certify
-from curvopt.model import local_model
+from curvopt.model import AxisDifferences, gradient_steps, local_model
 from curvopt.noise import noise_level
 from curvopt.objective import BudgetExhausted, NonFiniteError
 from curvopt.subproblem import (damped_trust_region_step, negative_curvature_step,
@@ -103,6 +104,8 @@ class _State:
     rejects: int = 0              # consecutive rejected steps at x
     d: np.ndarray | None = None   # trust-region scaling: ||D p|| <= delta, D = diag(d)
     strict: bool = False          # gtol shortcut off: certify only when progress stops
+    pair: AxisDifferences | None = None  # two central g at one point: gradient steps
+    g_step: np.ndarray | None = None  # steps of the central FD gradient g at x, if any
 
 
 def _noise(obj, st):
@@ -119,6 +122,7 @@ def _noise(obj, st):
 
 def _load_model(st, model, opts):
     st.g, st.H, st.fresh = np.asarray(model.g, float), np.asarray(model.H, float), True
+    st.g_step = None
     st.d = trust_scaling(opts.trust_scaling, st.x, st.H, st.d)
     g_err = np.asarray(model.g_err, float)
     if np.all(np.isfinite(g_err)):
@@ -130,11 +134,48 @@ def _load_model(st, model, opts):
 def _refresh(obj, st, opts):
     """Cheap FD model at x (f reused). A central or user gradient already taken at this x
     is kept: the stencil reads g off points ~2 eps^(1/4) away (coarser; far coarser in
-    float32 arithmetic)."""
-    g, g_tol, keep = st.g, st.g_tol, st.g_at_x
-    _load_model(st, local_model(obj, st.x, f0=st.f, errors=False, step=opts.fd_step), opts)
+    float32 arithmetic). The two central differences of f at x (the stencil's at 2h, the
+    loop's at its own step) then also set the per-coordinate gradient steps from the
+    third derivative of f (:func:`curvopt.model.gradient_steps`), for free."""
+    g, g_tol, keep, g_step = st.g, st.g_tol, st.g_at_x, st.g_step
+    model = local_model(obj, st.x, f0=st.f, errors=False, step=_hess_step(obj, st, opts))
+    _load_model(st, model, opts)
     if keep:
         st.g, st.g_tol = g, g_tol
+        if g_step is not None and model.step is not None:
+            st.pair = AxisDifferences(model.g, 2.0 * model.step, g, g_step)
+
+
+def _hess_step(obj, st, opts):
+    """Steps of the FD Hessian: ``opts.fd_step``, else the default rule capped so that
+    the stencil's widest axis points x +- 2h_i e_i raise f by at most its own scale,
+    H_ii (2h_i)^2 / 2 <= max(1, |f|), with H_ii from the current model. The rounding
+    floor of the bounds is f_eps max|f| over the stencil (a scalar for all entries), so
+    one stiff coordinate (Meyer: H_11 ~ 2e14 at x1 ~ 6e-3, default step 1.2e-4 raising
+    f from 88 to 3e7) would otherwise swamp the bounds of all the others."""
+    if opts.fd_step is not None:
+        return opts.fd_step
+    dH = np.abs(np.diag(st.H))
+    if not np.all(np.isfinite(dH)) or not np.any(dH > 0):
+        return None
+    h0 = _rel(obj) ** 0.25 * np.maximum(1.0, np.abs(st.x.astype(float)))
+    with np.errstate(divide="ignore"):
+        cap = np.sqrt(max(1.0, abs(st.f)) / (2.0 * dH))
+    if np.all(cap >= h0):
+        return None
+    lo = 1e3 * np.finfo(st.x.dtype).eps * np.abs(st.x.astype(float))
+    return np.maximum(np.minimum(h0, cap), lo)
+
+
+def _gradient(obj, st, x, f, far=False, H=None):
+    """Loop gradient at x with the current per-coordinate central steps; (g, g_tol,
+    at_x) and the steps of a central FD estimate recorded in ``st.g_step`` (else None)."""
+    step = None
+    if not obj.has_grad:
+        step = gradient_steps(x, st.pair, _noise(obj, st), _rel(obj))
+    g, g_tol, at_x = loop_gradient(obj, x, f, far, H, step=step)
+    st.g_step = step if at_x and step is not None else None
+    return g, g_tol, at_x
 
 
 def _step(st, f_eps=0.0):
@@ -172,18 +213,22 @@ def _accept(obj, st, p, f_new, opts, rho):
     x_new = (st.x + p).astype(st.x.dtype)
     s = x_new.astype(float) - st.x.astype(float)
     st.x, st.f, st.cert, st.g_at_x, st.rejects = x_new, f_new, None, False, 0
+    st.g_step = None
     if obj.has_hess or opts.hessian_update == "fd" or rho < ETA_LOW:
+        if opts.hessian_update == "fd" and not (obj.has_grad or obj.has_hess):
+            st.g, st.g_tol, st.g_at_x = _gradient(obj, st, st.x, st.f)   # not the stencil's
         _refresh(obj, st, opts)
         return
     far = not obj.has_grad and is_far(obj, st.x, st.f, st.g, st.H, opts.gtol)
-    g_new, st.g_tol, st.g_at_x = loop_gradient(obj, st.x, st.f, far, st.H)
+    g_new, st.g_tol, st.g_at_x = _gradient(obj, st, st.x, st.f, far, st.H)
     st.H, st.g, st.fresh = sr1(st.H, s, g_new - st.g), g_new, False
 
 
 def _certify(obj, st, opts):
     """Full model with error bounds at x (whose g local_model sharpens with a central
     gradient at its own step eps^(1/3)), and its certificate."""
-    model = local_model(obj, st.x, f0=st.f, errors=True, step=opts.fd_step)
+    model = local_model(obj, st.x, f0=st.f, errors=True, step=_hess_step(obj, st, opts),
+                        grad_pair=st.pair)
     _load_model(st, model, opts)
     st.cert = certify(model, gtol=opts.gtol, names=opts.names)
     return st.cert
@@ -271,25 +316,59 @@ def _rounding_level_step(obj, st, opts):
     The test compares the predicted reduction with the noise of f plus the uncertainty
     ||g_err|| ||p|| of g'p; near the optimum of a function with large |f| (a
     log-likelihood: pred = g'H^-1 g / 2 ~ 1e-12 on f ~ 1e3) or with a coarse FD gradient
-    (float32 arithmetic) real progress may remain. The step (radius restarted) is taken
-    when f decreases by more than twice its noise (progress f itself can see), or, for a
-    positive definite model, when f does not rise above its noise and the gradient at the
-    trial point, central differences or the user's, is at most half the current one beyond
-    its error: ||g+|| + e+ <= ||g|| / 2 (the Newton step converges quadratically, N&W 2006
-    Thm. 3.5). Each taken step decreases f or halves ||g||, so this cannot cycle.
+    (float32 arithmetic) real progress may remain. The step (radius restarted; solved
+    with the Jacobi scaling d_i = sqrt|H_ii|, since the eigenvectors of a badly scaled H
+    are too coarse at this level) is taken when f decreases by more than twice its
+    noise (progress f itself can see), or, for a positive definite model, when f does not
+    rise above its noise and the gradient at the trial point, central differences or the
+    user's, is at most half the current one beyond its error: ||g+|| + e+ <= ||g|| / 2
+    (the Newton step converges quadratically, N&W 2006 Thm. 3.5). Failing that, the 1-D
+    Newton step -g_i / H_ii along the coordinate with the largest |g_i| (the test is on
+    ||g||; H_ii > 0) is tried by the same tests (it needs no eigenvectors: on Meyer,
+    cond(H) ~ 1e16, ||g|| ~ 4e-3 is x1 a few ulps off the valley floor). Each taken
+    step decreases f or halves ||g||, so this cannot cycle.
     """
     st.delta = max(st.delta, opts.initial_trust_radius)
+    d = st.d
+    if d is None:
+        st.d = trust_scaling("hessian", st.x, st.H)
     step, lam_min = _step(st, obj.f_eps)
-    ft = _trial(obj, st.x, step.p)
+    st.d = d
+    return (_try_rounding_level(obj, st, opts, step.p, lam_min > 0)
+            or _try_rounding_level(obj, st, opts, _coordinate_step(st), True))
+
+
+def _coordinate_step(st):
+    """-g_i / H_ii e_i for the i (H_ii > 0) maximizing |g_i|, or None."""
+    dH = np.diag(st.H)
+    ok = np.isfinite(dH) & (dH > 0)
+    if not np.any(ok):
+        return None
+    i = int(np.argmax(np.where(ok, np.abs(st.g), -1.0)))
+    p = np.zeros(st.g.shape)
+    p[i] = -st.g[i] / dH[i]
+    return p
+
+
+def _try_rounding_level(obj, st, opts, p, convex):
+    """Take step p if f decreases beyond its noise, or (``convex``) f does not rise
+    beyond it and the gradient halves beyond its error; True if taken."""
+    if p is None or not np.all(np.isfinite(p)):
+        return False
+    x_new = (st.x + p).astype(st.x.dtype)
+    if np.array_equal(x_new, st.x):
+        return False
+    ft = _trial(obj, st.x, p)
     if st.f - ft > 2.0 * _noise(obj, st):
-        _accept(obj, st, step.p, ft, opts, rho=1.0)
+        _accept(obj, st, p, ft, opts, rho=1.0)
         st.kind = "rounding_level"
         return True
-    if not (lam_min > 0 and ft <= st.f + 2.0 * _noise(obj, st)):
+    if not (convex and ft <= st.f + 2.0 * _noise(obj, st)):
         return False
-    x_new = (st.x + step.p).astype(st.x.dtype)
-    g_new, g_tol, _ = loop_gradient(obj, x_new, ft)
+    g_step = st.g_step
+    g_new, g_tol, _ = _gradient(obj, st, x_new, ft)
     if not np.linalg.norm(g_new) + g_tol <= 0.5 * float(np.linalg.norm(st.g)):
+        st.g_step = g_step
         return False
     s = x_new.astype(float) - st.x.astype(float)
     st.H, st.fresh = sr1(st.H, s, g_new - st.g), False
@@ -331,10 +410,10 @@ def _iterate(obj, st, opts):
         st.kind = step.kind
     else:
         st.kind, st.rejects = step.kind + "_rejected", st.rejects + 1
+        if not st.g_at_x and st.rejects >= 2:    # forward or stencil g: sharpen it
+            st.g, st.g_tol, st.g_at_x = _gradient(obj, st, st.x, st.f)
         if not st.fresh and st.rejects >= 2:     # the SR1 model failed twice: rebuild
             _refresh(obj, st, opts)
-        if not st.g_at_x and st.rejects >= 2:    # forward or stencil g: sharpen it
-            st.g, st.g_tol, st.g_at_x = loop_gradient(obj, st.x, st.f)
     return None
 
 
