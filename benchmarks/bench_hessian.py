@@ -122,7 +122,8 @@ def peers(f, x, args, slow, with_scipy):
 
 
 def call_overhead():
-    """Best time of one stencil-kernel call at n = 10 (200 evaluations), fc vs closure."""
+    """Per-call costs at n = 10 (200 evaluations): stencil loop fc vs closure, the fused
+    kernel (steps + stencil + H, g + summary), and the floor: one dispatcher call."""
     from curvopt import _stencils
     p = rosenbrock(10)
     h, xp, xm, _ = _stencils.stencil_steps(p.x, np.full(10, 1e-4))
@@ -132,8 +133,17 @@ def call_overhead():
                     ("closure", _stencils.make_jit_kernels(_rosen_jit))):
         k["stencil"](*a)
         out[name] = best_time(lambda: k["stencil"](*a), 300)
-    print(f"   one stencil call at n = 10 (200 evaluations of 22 ns): fc {out['fc'] * 1e6:.1f} us,"
-          f" closure {out['closure'] * 1e6:.1f} us")
+        fa = (p.x, 1e-4, _stencils.NO_STEPS, 1.0, ())
+        k["fused"](*fa)
+        out[name + " fused"] = best_time(lambda: k["fused"](*fa), 300)
+    out["floor"] = best_time(lambda: _rosen_jit(p.x), 3000)
+    te = eval_time(_rosen_jit, p.x, ())
+    print(f"   one stencil call at n = 10 (200 evaluations of {te * 1e9:.0f} ns ="
+          f" {200 * te * 1e6:.1f} us): fc {out['fc'] * 1e6:.1f} us, closure"
+          f" {out['closure'] * 1e6:.1f} us;\n   fused kernel (steps, stencil, H, g, summary):"
+          f" fc {out['fc fused'] * 1e6:.1f} us, closure {out['closure fused'] * 1e6:.1f} us;"
+          f" floor: one dispatcher call from Python f(x) {out['floor'] * 1e6:.2f} us")
+    return out
 
 
 def speed_table(ns, slow):
@@ -143,7 +153,7 @@ def speed_table(ns, slow):
     print("1. Speed (steady state: the closures, which a process uses after FC_CALLS kernel"
           " calls; with fc add ~30 us per call)\n   ratio = time / (nfev x one compiled"
           " evaluation); peers: time / curvopt hessian(error=False), and nfev")
-    print(f"{'objective':>10} {'n':>4} {'t_eval':>8} {'cheap':>6} {'err=F':>6} {'full':>6} "
+    print(f"{'objective':>10} {'n':>4} {'t_eval':>8} {'kernel':>6} {'cheap':>6} {'err=F':>6} {'full':>6} "
           f"{'full ms':>8} {'statsmodels':>16} {'numdifftools':>18} {'scipy':>18}")
     objectives = [("rosenbrock", lambda n: (_rosen_jit, rosenbrock(n).x, ())),
                   ("logistic", lambda n: (logistic100, 0.1 * np.ones(n),
@@ -157,12 +167,15 @@ def speed_table(ns, slow):
             reps = 5 if n <= 100 else 2
             local_model(obj, x, f0=f0, errors=False)
             tc = best_time(lambda: local_model(obj, x, f0=f0, errors=False), reps)
+            from curvopt._stencils import NO_STEPS
+            kf, ka = obj.kernels["fused"], (x, 1e-4, NO_STEPS, f0, args)
+            tk = best_time(lambda: kf(*ka), reps)
             hessian(f, x, args, error=False)
             th = best_time(lambda: hessian(f, x, args, error=False), reps)
             tf = best_time(lambda: hessian(f, x, args), reps)
             te = min(te, eval_time(f, x, args))     # shared machine: the faster of two timings
             nf = 2 * n * n
-            row = (f"{name:>10} {n:>4} {te * 1e9:>6.0f}ns {tc / (nf * te):>6.2f} "
+            row = (f"{name:>10} {n:>4} {te * 1e9:>6.0f}ns {tk / (nf * te):>6.2f} {tc / (nf * te):>6.2f} "
                    f"{th / ((nf + 7) * te):>6.2f} {tf / ((2 * nf + 2 * n + 7) * te):>6.2f} "
                    f"{tf * 1e3:>8.2f}")
             ref = peers(f, x, args, slow and n <= 100, n <= 50)
@@ -171,8 +184,9 @@ def speed_table(ns, slow):
                 row += f" {'-':>16}" if res is None else f" {res[0] / th:>7.1f}x {res[1]:>8d}"
             print(row, flush=True)
     O._kernel_cache = _k
-    print("   cheap = local_model(errors=False), err=F = hessian(error=False), full = hessian();"
-          " peer cells: time ratio, nfev")
+    print("   kernel = the fused compiled call alone from Python (the floor of any Python entry"
+          " point), cheap = local_model(errors=False),\n   err=F = hessian(error=False),"
+          " full = hessian(); peer cells: time ratio, nfev")
 
 
 def accuracy_table(slow):

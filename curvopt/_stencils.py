@@ -227,9 +227,8 @@ NO_STEPS = np.empty(0)
 def _fused(f, x, c, hv, f0, args):  # pragma: no cover - jit
     """The whole Hessian stencil in one compiled call: steps, 2n^2 values, H, g, summary.
 
-    Target steps h_i = hv[i], or c max(1, |x_i|) when hv is empty; made representable
-    (:func:`stencil_steps`) at h and h2 ~ 2h, evaluated as ``f(w, *args)``, combined by
-    :func:`combine_hessian` and summarized by :func:`summarize`.
+    Target steps h_i = hv[i], or c max(1, |x_i|) when hv is empty; representable steps at
+    h and h2 ~ 2h, values ``f(w, *args)``, :func:`combine_hessian`, :func:`summarize`.
 
     Returns (H, g, aux, F, stats): aux rows h, h2, xp, xm, xp2, xm2, fp2, fm2 (float64),
     F as in ``stencil``, stats = (ok, *summarize); ok = 0: a step rounds to zero, no values.
@@ -262,8 +261,9 @@ def _fused(f, x, c, hv, f0, args):  # pragma: no cover - jit
             w[j] = x[j]
         w[i] = x[i]
     H, g = combine_hessian(f0, fp2, fm2, F[0], F[1], F[2], F[3], h, h2)
-    aux[0, :], aux[1, :], aux[2, :], aux[3, :] = h, h2, xp, xm
-    aux[4, :], aux[5, :], aux[6, :], aux[7, :] = xp2, xm2, fp2, fm2
+    for i in range(n):
+        aux[0, i], aux[1, i], aux[2, i], aux[3, i] = h[i], h2[i], xp[i], xm[i]
+        aux[4, i], aux[5, i], aux[6, i], aux[7, i] = xp2[i], xm2[i], fp2[i], fm2[i]
     fmax, nbad, best, kind, bi, bj = summarize(f0, fp2, fm2, F)
     stats = np.array((1.0, fmax, float(nbad), best, float(kind), float(bi), float(bj)))
     return H, g, aux, F, stats
