@@ -30,14 +30,29 @@ use the relative noise stored on the objective by an earlier estimate (or f_eps)
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from curvopt._stencils import representable, step_sizes
+from curvopt._hessian_fd import FDHessian, hess_bounds, hess_stencil, jump_sigma
 from curvopt.differentiate import (EPS64, K_NOISE, S_TRUNC, base_value, gradient_fd,
                                    hessian_fd, noise_sigma)
 from curvopt.noise import ecnoise
+
+
+@dataclass(frozen=True)
+class Stencil:
+    """The raw 2n^2 + 1 function-values Hessian stencil of a cheap model at x
+    (:func:`curvopt._hessian_fd.hess_stencil`): H and g at steps h (axis points at h2 ~
+    2h), max |f| over its values and the mask of one-sided entries (or None)."""
+
+    H: np.ndarray
+    g: np.ndarray
+    h: np.ndarray
+    h2: np.ndarray
+    fmax: float
+    onesided: np.ndarray | None
 
 
 @dataclass(frozen=True)
@@ -70,6 +85,9 @@ class LocalModel:
         False when the function-values stencil found f not smooth at the step scale
         (differences at h, 2h, 4h inconsistent with a smooth f plus noise ``f_noise``;
         the bounds were then widened, see :func:`curvopt._hessian_fd.jump_sigma`).
+    stencil : Stencil or None
+        The raw stencil of a cheap function-values model (``errors=False``), which
+        ``local_model(errors=True, reuse=model)`` at the same x builds on.
     """
 
     x: np.ndarray
@@ -83,6 +101,7 @@ class LocalModel:
     nfev: int = 0
     step: np.ndarray | None = None
     smooth: bool = True
+    stencil: Stencil | None = field(default=None, repr=False, compare=False)
 
     @property
     def n(self) -> int:
@@ -94,7 +113,7 @@ class LocalModel:
 
 
 def local_model(obj, x, *, f0=None, errors=True, step=None, hess_err=None, jac_err=None,
-                grad_pair=None):
+                grad_pair=None, reuse=None):
     """Build the :class:`LocalModel` of ``obj`` at x.
 
     Parameters
@@ -117,6 +136,11 @@ def local_model(obj, x, *, f0=None, errors=True, step=None, hess_err=None, jac_e
         gradient (function values only, ``errors=True``) then takes the steps of
         :func:`gradient_steps` from the third derivatives they imply, judged with the
         noise measured here. Its Richardson bound holds for any step.
+    reuse : LocalModel, optional
+        A cheap model (``errors=False``, function values only) at the same x and f: with
+        ``errors`` its stencil (2n^2 values) is reused, only the stencil at 2h, the
+        smoothness axis points and the gradient are added (2n^2 evaluations saved; the
+        bounds are those of a full build at the cheap model's steps). Ignored otherwise.
 
     Returns
     -------
@@ -126,7 +150,7 @@ def local_model(obj, x, *, f0=None, errors=True, step=None, hess_err=None, jac_e
     x = obj._x(x)
     f0 = base_value(obj, x, f0)
     sigma, rel = noise_sigma(obj, x, f0, estimate=errors and not _all_user(obj))
-    h, smooth = None, True
+    h, smooth, first = None, True, None
     if obj.has_hess or obj.has_hessp:
         H, H_err = _user_hessian(obj, x, hess_err, probe=errors)
         g, g_err = _gradient(obj, x, f0, sigma, rel, H, errors, jac_err)
@@ -134,7 +158,14 @@ def local_model(obj, x, *, f0=None, errors=True, step=None, hess_err=None, jac_e
         H, H_err, h = _jac_hessian(obj, x, rel, errors, step)
         g, g_err = _gradient(obj, x, f0, sigma, rel, H, errors, jac_err)
     else:
-        r = hessian_fd(obj, x, f0, sigma, rel, errors=errors, step=step)
+        if not errors:
+            first = _stencil(obj, x, f0, rel, step)
+            r = FDHessian(first.H, first.g, first.H + np.nan, first.g + np.nan, first.h,
+                          float(sigma))
+        elif _reusable(reuse, x, f0):
+            r = _fd_bounds(obj, x, f0, sigma, reuse.stencil)
+        else:
+            r = hessian_fd(obj, x, f0, sigma, rel, errors=True, step=step)
         H, g, H_err, g_err, h, smooth = r.H, r.g, r.H_err, r.g_err, r.h, r.smooth
         if errors:    # the stencil's floor f_eps max|f| (its widest points) is not the
             s_g = sigma if smooth else r.sigma      # gradient's: gradient_fd adds its own
@@ -143,7 +174,39 @@ def local_model(obj, x, *, f0=None, errors=True, step=None, hess_err=None, jac_e
         sigma = r.sigma
     return LocalModel(x=x.astype(np.float64), f=f0, g=g, H=H, g_err=g_err, H_err=H_err,
                       f_noise=sigma, exact_hessian=h is None, nfev=obj.nfev - start, step=h,
-                      smooth=smooth)
+                      smooth=smooth, stencil=first)
+
+
+def _stencil(obj, x, f0, rel, step):
+    """The cheap 2n^2-evaluation stencil at the default steps rel^(1/4) max(1, |x_i|)
+    (one compiled call for a jit objective) or at ``step``, as a :class:`Stencil`."""
+    c = float(rel) ** 0.25
+    if step is None and 0.0 < c < np.inf:
+        return Stencil(*hess_stencil(obj, x, f0, None, c))
+    return Stencil(*hess_stencil(obj, x, f0, step_sizes(x, 0.25, rel, step)))
+
+
+def _reusable(model, x, f0):
+    """True if ``model`` is a cheap function-values model at x with f(x) = f0."""
+    return (model is not None and model.stencil is not None and model.f == f0
+            and np.array_equal(model.x, x.astype(np.float64)))
+
+
+def _fd_bounds(obj, x, f0, sigma, st):
+    """The errors path of :func:`curvopt._hessian_fd.hessian_fd` on a given first stencil:
+    the stencil at 2h, the smoothness check and the bounds (2n^2 + 2n evaluations)."""
+    H2, g2, _, _, fmax2, mask2 = hess_stencil(obj, x, f0, 2.0 * st.h)
+    mask = st.onesided
+    if mask is not None or mask2 is not None:
+        mask = (False if mask is None else mask) | (False if mask2 is None else mask2)
+    skip = None if mask is None else np.diag(mask).copy()
+    s_jump, fmax3 = jump_sigma(obj, x, f0, st.h, st.g, np.diag(st.H).copy(), g2,
+                               np.diag(H2).copy(), skip)
+    sigma_eff = max(sigma, obj.f_eps * max(st.fmax, fmax2, fmax3))
+    smooth = not s_jump > K_NOISE * sigma_eff
+    sigma_eff = max(sigma_eff, s_jump) if not smooth else sigma_eff
+    H, H_err, g, g_err = hess_bounds(obj, x, st.H, st.g, H2, g2, st.h, st.h2, sigma_eff, mask)
+    return FDHessian(H, g, H_err, g_err, st.h, float(sigma_eff), smooth)
 
 
 @dataclass(frozen=True)

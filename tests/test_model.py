@@ -130,3 +130,22 @@ def test_cheap_user_hessian_with_fd_gradient_counts():
     n = P.x.size
     m = local_model(Objective(P.f, P.x, hess=P.hess), P.x, errors=False)
     assert m.nfev == 2 * n + 1 and np.isnan(m.g_err).all() and m.exact_hessian
+
+
+def test_errors_path_reuses_the_cheap_stencil():
+    # local_model(errors=True, reuse=cheap) adds only the stencil at 2h, the smoothness
+    # axis points and the gradient: 2n^2 evaluations fewer than a full build at the same
+    # steps, with the same estimates and bounds; a model at another x is not reused.
+    n = P.x.size
+    obj = Objective(P.f_jit, P.x)
+    cheap = local_model(obj, P.x, errors=False)
+    assert cheap.stencil is not None and np.array_equal(cheap.stencil.H, cheap.H)
+    m = local_model(obj, P.x, f0=cheap.f, reuse=cheap)
+    full = local_model(Objective(P.f_jit, P.x), P.x, f0=cheap.f, step=cheap.step)
+    assert full.nfev - m.nfev == 2 * n * n
+    for a in ("H", "H_err", "g", "g_err"):
+        assert np.allclose(getattr(m, a), getattr(full, a), rtol=1e-12, atol=0), a
+    assert m.stencil is None and np.all(m.H_err >= np.abs(m.H - P.hess(P.x)))
+    x1 = P.x + 1e-3
+    other = local_model(Objective(P.f_jit, x1), x1, reuse=cheap)
+    assert other.nfev >= full.nfev + 1
