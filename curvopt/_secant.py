@@ -19,7 +19,8 @@ the objective, N&W 2006 sec. 8.1; Gill, Murray & Wright 1981 sec. 8.6):
     central   h_i = eps_f^(1/3) max(1, |x_i|)   2n evaluations, error h^2 |f'''| / 6 + rounding
 
 Forward differences are used while ||g|| > sqrt(gtol) max(1, |f|) and their error is below
-1% of ||g|| ("far" from stationarity); central differences otherwise. The size of the
+1% of ||g|| ("far" from stationarity); central differences otherwise, at the loop's
+per-coordinate steps when it has them (:func:`curvopt.model.gradient_steps`). The size of the
 error reported with g (``g_tol``, the hard-case threshold of the subproblem) is the
 rounding part of the bound, plus the forward truncation h |H_ii| / 2.
 """

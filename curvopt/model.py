@@ -235,7 +235,7 @@ class AxisDifferences:
         return np.where(np.isfinite(t), t, 0.0)
 
 
-def gradient_steps(x, pair, sigma, rel):
+def gradient_steps(x, pair, sigma, rel, tol=0.0):
     """Per-coordinate central-gradient steps from f itself (Gill, Murray, Saunders &
     Wright 1983, SIAM J. Sci. Stat. Comput. 4(2)).
 
@@ -246,6 +246,9 @@ def gradient_steps(x, pair, sigma, rel):
     1e3 eps |x_i|, so it only refines the default rule. On Meyer (MGH 10, x2 ~ 6e3,
     x3 ~ 345) the default steps 0.04 and 2e-3 have truncation errors ~100x the
     tolerance of the gradient at the minimum; the rule gives ~1e-4 and ~1e-5.
+    ``tol``: an accuracy that is good enough; no step is made smaller than the one
+    whose truncation |t_i| h^2 / 6 is ``tol`` (the default is kept where its own
+    truncation is below ``tol``).
     """
     xa = np.abs(np.asarray(x, dtype=np.float64))
     h0 = float(rel) ** (1.0 / 3.0) * np.maximum(1.0, xa)
@@ -253,7 +256,8 @@ def gradient_steps(x, pair, sigma, rel):
         return h0
     t = pair.third(sigma) * np.ones_like(h0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        h = np.where(t > 0, np.cbrt(3.0 * max(float(sigma), 0.0) / t), h0)
+        h = np.where(t > 0, np.maximum(np.cbrt(3.0 * max(float(sigma), 0.0) / t),
+                                       np.sqrt(6.0 * float(tol) / t)), h0)
     lo = np.maximum(1e-2 * h0, 1e3 * EPS64 * xa)
     return np.clip(np.where(np.isfinite(h) & (h > 0), h, h0), lo, h0)
 

@@ -26,8 +26,23 @@ the second consecutive rejection at a point, where a forward or stencil gradient
 replaced by a central one (a stencil g read at ~2 eps^(1/4) can have the wrong sign on
 exponential fits such as Osborne 1); and at certification (full model with error bounds).
 With a user ``hess`` the exact Hessian is used at every accepted point;
-``hessian_update='fd'`` rebuilds the FD Hessian at every accepted point. Option
-``trust_scaling`` replaces the ball by the ellipsoid ||D p|| <= delta (N&W sec. 4.5).
+``hessian_update='fd'`` rebuilds the FD Hessian at every accepted point (after a central
+gradient there). Option ``trust_scaling`` replaces the ball by the ellipsoid
+||D p|| <= delta (N&W sec. 4.5). The primitives live in :mod:`curvopt._loop`.
+
+Steps from f itself (Gill, Murray, Saunders & Wright 1983). Where the cheap FD model is
+built at a point that already has the loop's central gradient, the two central
+differences (the stencil's at 2h, the loop's at its step) give the third derivatives t_i
+along the axes, and later central gradients take per coordinate the truncation-optimal
+step (3 sigma / |t_i|)^(1/3), no smaller than needed for a truncation of 1/10 of the
+stationarity test and within [1e-2, 1] times the default eps_f^(1/3) max(1, |x_i|)
+(:func:`curvopt.model.gradient_steps`; the certificate's gradient uses them with the
+noise it measures). FD Hessian steps are capped so that the stencil's widest points
+raise f by at most max(1, |f|) (:func:`curvopt._loop.hessian_steps`): one stiff coordinate
+would otherwise lift the rounding floor f_eps max|f| of every bound. On Meyer (MGH 10,
+x2 ~ 6e3, cond(H) ~ 1e16) the default steps left gradient errors ~100x what the valley
+and the certificate need. A certification at the point of the last cheap model reuses
+its stencil (2n^2 evaluations saved).
 
 Termination only on the certificate. When the model looks stationary -- ||g|| <= gtol
 max(1, |f|) / 10, or the predicted reduction is below the noise of f, or the radius fell
@@ -42,33 +57,33 @@ shrunk by 4 until f decreases. A "not stationary" certificate restarts from the 
 model; the same point certified twice without progress stops with the certificate's
 verdict. A rounding-level reduction near the optimum is not a failure: where the point is
 certified not stationary (or inconclusive) but the model predicts a decrease below the
-noise of f, the model step is still tried and judged by f when f sees the decrease, else
-by the gradient at the trial point (:func:`_rounding_level_step`). Budgets (maxiter,
-maxfev) end the run with an honest status.
+noise of f, the model step (Jacobi-scaled), then the 1-D Newton step along the largest
+gradient component, are still tried and judged by f when f sees the decrease, else by
+the gradient at the trial point (:func:`_rounding_level_step`). Budgets (maxiter, default
+500 n in :mod:`curvopt._minimize`; maxfev) end the run with an honest status.
 
 The damped (Levenberg-Marquardt) form of the step is used only when ``eigh`` fails or H
 is not finite.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
-from curvopt._secant import (_rel, confirm_curvature, curvature_class,
-                             is_far, loop_gradient, sr1,
-                             trust_scaling)
+from curvopt._loop import (ETA_LOW, LoopState, accept, gradient, load_model, noise_of,
+                           refresh, hessian_steps, tr_step, trial)
+from curvopt._secant import confirm_curvature, curvature_class, sr1, trust_scaling
 from curvopt._status import Iterate, SolverOptions, Status
 from curvopt.certificate import certify
-from curvopt.model import AxisDifferences, gradient_steps, local_model
+from curvopt.model import local_model
 from curvopt.noise import noise_level
 from curvopt.objective import BudgetExhausted, NonFiniteError
-from curvopt.subproblem import (damped_trust_region_step, negative_curvature_step,
-                                solve_trust_region)
+from curvopt.subproblem import negative_curvature_step
 
 __all__ = ["SolverOptions", "Iterate", "SolverResult", "solve"]
 
-ETA_LOW, ETA_HIGH, SHRINK, GROW = 0.25, 0.75, 0.25, 2.0   # N&W (2006) Alg. 4.1
+ETA_HIGH, SHRINK, GROW = 0.75, 0.25, 2.0   # N&W (2006) Alg. 4.1 (ETA_LOW = 0.25)
 
 
 @dataclass(frozen=True)
@@ -84,156 +99,14 @@ class SolverResult:
     certificate: object
 
 
-@dataclass
-class _State:
-    """Mutable loop state (internal)."""
-
-    x: np.ndarray
-    f: float
-    g: np.ndarray
-    H: np.ndarray
-    delta: float
-    g_tol: float = 0.0            # size of the error of g (hard-case threshold)
-    fresh: bool = True            # H is an FD / exact Hessian at x (not an SR1 estimate)
-    f_noise: float = 0.0
-    cert: object = None           # certificate at x, if any
-    kind: str = "start"
-    lam_min: float = float("nan")
-    g_at_x: bool = False          # g is a central-difference or user gradient at this x
-    curvature: str | None = None  # class of the cheap model's H (history only)
-    rejects: int = 0              # consecutive rejected steps at x
-    d: np.ndarray | None = None   # trust-region scaling: ||D p|| <= delta, D = diag(d)
-    strict: bool = False          # gtol shortcut off: certify only when progress stops
-    pair: AxisDifferences | None = None  # two central g at one point: gradient steps
-    g_step: np.ndarray | None = None  # steps of the central FD gradient g at x, if any
-    model: object = None          # last cheap model (its stencil is reused at x)
-
-
-def _noise(obj, st):
-    """Absolute noise level of f at x: the ECnoise estimate made at x if any (``obj.noise``,
-    e.g. by the certificate's model), else the last model's level, the rounding of f, or
-    the relative level of the last estimate times |f|."""
-    floor = obj.f_eps * abs(st.f)
-    if obj.noise is None:
-        return max(st.f_noise, floor)
-    if obj.noise.f == st.f:
-        return max(float(obj.noise.sigma), floor)
-    return max(st.f_noise, float(obj.noise.rel) * abs(st.f), floor)
-
-
-def _load_model(st, model, opts):
-    st.g, st.H, st.fresh = np.asarray(model.g, float), np.asarray(model.H, float), True
-    st.g_step = None
-    st.d = trust_scaling(opts.trust_scaling, st.x, st.H, st.d)
-    g_err = np.asarray(model.g_err, float)
-    if np.all(np.isfinite(g_err)):
-        st.g_tol = float(np.linalg.norm(g_err))
-    if np.isfinite(model.f_noise):
-        st.f_noise = float(model.f_noise)
-
-
-def _refresh(obj, st, opts):
-    """Cheap FD model at x (f reused). A central or user gradient already taken at this x
-    is kept: the stencil reads g off points ~2 eps^(1/4) away (coarser; far coarser in
-    float32 arithmetic). The two central differences of f at x (the stencil's at 2h, the
-    loop's at its own step) then also set the per-coordinate gradient steps from the
-    third derivative of f (:func:`curvopt.model.gradient_steps`), for free."""
-    g, g_tol, keep, g_step = st.g, st.g_tol, st.g_at_x, st.g_step
-    model = local_model(obj, st.x, f0=st.f, errors=False, step=_hess_step(obj, st, opts))
-    _load_model(st, model, opts)
-    st.model = model
-    if keep:
-        st.g, st.g_tol = g, g_tol
-        if g_step is not None and model.step is not None:
-            st.pair = AxisDifferences(model.g, 2.0 * model.step, g, g_step)
-
-
-def _hess_step(obj, st, opts):
-    """Steps of the FD Hessian: ``opts.fd_step``, else the default rule capped so that
-    the stencil's widest axis points x +- 2h_i e_i raise f by at most its own scale,
-    H_ii (2h_i)^2 / 2 <= max(1, |f|), with H_ii from the current model. The rounding
-    floor of the bounds is f_eps max|f| over the stencil (a scalar for all entries), so
-    one stiff coordinate (Meyer: H_11 ~ 2e14 at x1 ~ 6e-3, default step 1.2e-4 raising
-    f from 88 to 3e7) would otherwise swamp the bounds of all the others."""
-    if opts.fd_step is not None:
-        return opts.fd_step
-    dH = np.abs(np.diag(st.H))
-    if not np.all(np.isfinite(dH)) or not np.any(dH > 0):
-        return None
-    h0 = _rel(obj) ** 0.25 * np.maximum(1.0, np.abs(st.x.astype(float)))
-    with np.errstate(divide="ignore"):
-        cap = np.sqrt(max(1.0, abs(st.f)) / (2.0 * dH))
-    if np.all(cap >= h0):
-        return None
-    lo = 1e3 * np.finfo(st.x.dtype).eps * np.abs(st.x.astype(float))
-    return np.maximum(np.minimum(h0, cap), lo)
-
-
-def _gradient(obj, st, x, f, far=False, H=None):
-    """Loop gradient at x with the current per-coordinate central steps; (g, g_tol,
-    at_x) and the steps of a central FD estimate recorded in ``st.g_step`` (else None)."""
-    step = None
-    if not obj.has_grad:
-        step = gradient_steps(x, st.pair, _noise(obj, st), _rel(obj))
-    g, g_tol, at_x = loop_gradient(obj, x, f, far, H, step=step)
-    st.g_step = step if at_x and step is not None else None
-    return g, g_tol, at_x
-
-
-def _step(st, f_eps=0.0):
-    """The trust-region step at the current model (eigen path, damped fallback); sets
-    ``st.curvature``. With a scaling d the subproblem is solved in q = D p (gradient
-    D^-1 g, Hessian D^-1 H D^-1: same inertia, same predicted reduction), N&W sec. 4.5."""
-    st.curvature = None
-    d = st.d if st.d is not None else 1.0
-    g, H = st.g / d, st.H / np.outer(d, d) if st.d is not None else st.H
-    try:
-        if not np.all(np.isfinite(H)):
-            raise np.linalg.LinAlgError("H not finite")
-        lam, V = np.linalg.eigh(H)
-    except np.linalg.LinAlgError:
-        return _unscale(damped_trust_region_step(g, H, st.delta), d), np.nan
-    st.curvature = curvature_class(lam, f_eps)
-    step = solve_trust_region(g, lam, V, st.delta, g_tol=st.g_tol / np.min(d))
-    return _unscale(step, d), float(lam[0])
-
-
-def _unscale(step, d):
-    if np.all(d == 1.0):
-        return step
-    return replace(step, p=step.p / d, alt=None if step.alt is None else step.alt / d)
-
-
-def _trial(obj, x, p):
-    """f(x + p); a non-finite value is returned as +inf (a rejected step)."""
-    ft = obj.f((x + p).astype(x.dtype))
-    return ft if np.isfinite(ft) else np.inf
-
-
-def _accept(obj, st, p, f_new, opts, rho):
-    """Move to x + p: new gradient and SR1 update, or an FD / exact Hessian (policy)."""
-    x_new = (st.x + p).astype(st.x.dtype)
-    s = x_new.astype(float) - st.x.astype(float)
-    st.x, st.f, st.cert, st.g_at_x, st.rejects = x_new, f_new, None, False, 0
-    st.g_step = None
-    if obj.has_hess or opts.hessian_update == "fd" or rho < ETA_LOW:
-        if opts.hessian_update == "fd" and not (obj.has_grad or obj.has_hess):
-            st.g, st.g_tol, st.g_at_x = _gradient(obj, st, st.x, st.f)   # not the stencil's
-        _refresh(obj, st, opts)
-        return
-    far = not obj.has_grad and is_far(obj, st.x, st.f, st.g, st.H, opts.gtol)
-    g_new, st.g_tol, st.g_at_x = _gradient(obj, st, st.x, st.f, far, st.H)
-    st.H, st.g, st.fresh = sr1(st.H, s, g_new - st.g), g_new, False
-
-
 def _certify(obj, st, opts):
     """Full model with error bounds at x (whose g local_model sharpens with a central
     gradient at the steps of :func:`curvopt.model.gradient_steps`), and its certificate.
     Where the last cheap model was built at this x its stencil is reused (2n^2
     evaluations saved; local_model checks x and f)."""
-    model = local_model(obj, st.x, f0=st.f, errors=True, step=_hess_step(obj, st, opts),
+    model = local_model(obj, st.x, f0=st.f, errors=True, step=hessian_steps(obj, st, opts),
                         grad_pair=st.pair, reuse=st.model)
-    _load_model(st, model, opts)
+    load_model(st, model, opts)
     st.cert = certify(model, gtol=opts.gtol, names=opts.names)
     return st.cert
 
@@ -243,12 +116,12 @@ def _escape(obj, st, cert):
     to the length whose model decrease |lam| a^2 / 2 clears the noise of f."""
     v = cert.negative_directions[:, 0]
     lam = float(v @ st.H @ v)
-    a_min = np.sqrt(8.0 * _noise(obj, st) / abs(lam)) if lam < 0 else 0.0
+    a_min = np.sqrt(8.0 * noise_of(obj, st) / abs(lam)) if lam < 0 else 0.0
     a = max(st.delta, 4.0 * a_min, 1e3 * obj.f_eps * max(1.0, float(np.linalg.norm(st.x))))
     while a >= a_min:
         step = negative_curvature_step(st.g, st.H, v, a)
         for p in (step.p, step.alt):
-            ft = _trial(obj, st.x, p)
+            ft = trial(obj, st.x, p)
             if ft < st.f:
                 return p, ft, a
         a *= SHRINK
@@ -274,7 +147,7 @@ def _looks_stationary(obj, st, step, opts):
     the uncertainty ||g_err|| ||p|| of g'p), or the radius fell to the rounding level of
     x: no measurable progress is left.
     """
-    pred_floor = 2.0 * _noise(obj, st)
+    pred_floor = 2.0 * noise_of(obj, st)
     if st.cert is not None:
         pred_floor += st.g_tol * float(np.linalg.norm(step.p))
     tiny_radius = st.delta <= 4 * obj.f_eps * max(1.0, float(np.linalg.norm(st.x)))
@@ -300,7 +173,7 @@ def _at_stationary_looking_point(obj, st, opts, reason):
         p, ft, a = _escape(obj, st, cert)
         if p is None:             # the model step may still decrease f (near a manifold)
             return None if _rounding_level_step(obj, st, opts) else Status.ESCAPE_FAILED
-        _accept(obj, st, p, ft, opts, rho=1.0)
+        accept(obj, st, p, ft, opts, rho=1.0)
         st.delta, st.kind, st.strict = a, "negative_curvature", False
         return None
     if (cls in ("not_stationary", "inconclusive") and reason == "noise"
@@ -336,7 +209,7 @@ def _rounding_level_step(obj, st, opts):
     d = st.d
     if d is None:
         st.d = trust_scaling("hessian", st.x, st.H)
-    step, lam_min = _step(st, obj.f_eps)
+    step, lam_min = tr_step(st, obj.f_eps)
     st.d = d
     return (_try_rounding_level(obj, st, opts, step.p, lam_min > 0)
             or _try_rounding_level(obj, st, opts, _coordinate_step(st), True))
@@ -362,15 +235,15 @@ def _try_rounding_level(obj, st, opts, p, convex):
     x_new = (st.x + p).astype(st.x.dtype)
     if np.array_equal(x_new, st.x):
         return False
-    ft = _trial(obj, st.x, p)
-    if st.f - ft > 2.0 * _noise(obj, st):
-        _accept(obj, st, p, ft, opts, rho=1.0)
+    ft = trial(obj, st.x, p)
+    if st.f - ft > 2.0 * noise_of(obj, st):
+        accept(obj, st, p, ft, opts, rho=1.0)
         st.kind = "rounding_level"
         return True
-    if not (convex and ft <= st.f + 2.0 * _noise(obj, st)):
+    if not (convex and ft <= st.f + 2.0 * noise_of(obj, st)):
         return False
     g_step = st.g_step
-    g_new, g_tol, _ = _gradient(obj, st, x_new, ft)
+    g_new, g_tol, _ = gradient(obj, st, opts, x_new, ft)
     if not np.linalg.norm(g_new) + g_tol <= 0.5 * float(np.linalg.norm(st.g)):
         st.g_step = g_step
         return False
@@ -383,22 +256,22 @@ def _try_rounding_level(obj, st, opts, p, convex):
 
 def _iterate(obj, st, opts):
     """One iteration: step, ratio test, radius update, accept or reject; Status or None."""
-    step, lam_min = _step(st, obj.f_eps)
+    step, lam_min = tr_step(st, obj.f_eps)
     if not st.fresh and lam_min < 0:             # SR1 suspects negative curvature: check
         H = confirm_curvature(obj, st.x, st.f, st.H)
         if H is None:
-            _refresh(obj, st, opts)
+            refresh(obj, st, opts)
         else:
             st.H = H
-        step, lam_min = _step(st, obj.f_eps)
+        step, lam_min = tr_step(st, obj.f_eps)
     st.lam_min = lam_min
     reason = _looks_stationary(obj, st, step, opts)
     if reason is not None:
         return _at_stationary_looking_point(obj, st, opts, reason)
     pred, p = step.predicted_reduction, step.p    # pred > 2 noise >= 0 here
-    ft = _trial(obj, st.x, p)
+    ft = trial(obj, st.x, p)
     if (st.f - ft) <= opts.eta * pred and step.alt is not None:   # both signs (hard case)
-        ft_alt = _trial(obj, st.x, step.alt)
+        ft_alt = trial(obj, st.x, step.alt)
         if ft_alt < ft:
             p, ft = step.alt, ft_alt
     rho = (st.f - ft) / pred
@@ -410,14 +283,14 @@ def _iterate(obj, st, opts):
     if rho > opts.eta:
         if st.f - ft > opts.gtol * max(1.0, abs(st.f)):
             st.strict = False                    # left the stationary region
-        _accept(obj, st, p, ft, opts, rho)
+        accept(obj, st, p, ft, opts, rho)
         st.kind = step.kind
     else:
         st.kind, st.rejects = step.kind + "_rejected", st.rejects + 1
         if not st.g_at_x and st.rejects >= 2:    # forward or stencil g: sharpen it
-            st.g, st.g_tol, st.g_at_x = _gradient(obj, st, st.x, st.f)
+            st.g, st.g_tol, st.g_at_x = gradient(obj, st, opts, st.x, st.f)
         if not st.fresh and st.rejects >= 2:     # the SR1 model failed twice: rebuild
-            _refresh(obj, st, opts)
+            refresh(obj, st, opts)
     return None
 
 
@@ -448,13 +321,13 @@ def solve(obj, opts, report=None):
     if not np.isfinite(f0):
         raise ValueError(f"f(x0) = {f0} is not finite at x0 = {x0}")
     n = x0.shape[0]
-    st = _State(x=x0, f=f0, g=np.zeros(n), H=np.eye(n), delta=float(opts.initial_trust_radius))
+    st = LoopState(x=x0, f=f0, g=np.zeros(n), H=np.eye(n), delta=float(opts.initial_trust_radius))
     report = report if report is not None else (lambda row, final: None)
     status, nit = None, 0
     try:
         if opts.noise and not obj.has_grad:          # ECnoise once: steps for float32 or
             noise_level(obj, x0, f0=f0)               # noisy f (stored on obj.noise)
-        _refresh(obj, st, opts)
+        refresh(obj, st, opts)
         if np.all(np.isfinite(st.H)):
             lam = np.linalg.eigvalsh(st.H)
             st.lam_min, st.curvature = float(lam[0]), curvature_class(lam, obj.f_eps)
