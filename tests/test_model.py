@@ -149,3 +149,30 @@ def test_errors_path_reuses_the_cheap_stencil():
     x1 = P.x + 1e-3
     other = local_model(Objective(P.f_jit, x1), x1, reuse=cheap)
     assert other.nfev >= full.nfev + 1
+
+
+def test_gradient_steps_from_third_derivatives():
+    # f = exp(x0) + 1e6 x1^3: t = (e^x0, 6e6) at x = (0, 1). Two exact central differences
+    # D(h) = f' + t h^2 / 6 + t5 h^4 / 120 give t back; the steps are the minimizers
+    # (3 sigma / t)^(1/3) of h^2 t / 6 + sigma / h, clipped to [1e-2, 1] x default.
+    from curvopt.model import AxisDifferences, gradient_steps
+    f = lambda x: np.exp(x[0]) + 1e6 * x[1] ** 3
+    x, sigma, rel = np.array([0.0, 1.0]), 1e-12, 2.2e-16
+
+    def central(h):
+        E = np.eye(2) * h
+        return np.array([(f(x + E[i]) - f(x - E[i])) / (2 * h[i]) for i in range(2)])
+    ha, hb = np.array([0.1, 0.1]), np.array([0.05, 0.05])
+    pair = AxisDifferences(central(ha), ha, central(hb), hb)
+    t = pair.third(sigma)
+    np.testing.assert_allclose(t, [1.0, 6e6], rtol=2e-3)
+    h0 = rel ** (1 / 3) * np.maximum(1.0, np.abs(x))
+    h = gradient_steps(x, pair, sigma, rel)
+    np.testing.assert_allclose(h, np.clip(np.cbrt(3 * sigma / t), 1e-2 * h0, h0), rtol=1e-12)
+    assert h[1] < h0[1] and h[0] == h0[0]
+    # a tolerance that the default step already meets keeps the default
+    assert np.array_equal(gradient_steps(x, pair, sigma, rel, tol=1.0), h0)
+    # a difference within the rounding K sigma (1/h_a + 1/h_b) is not a third derivative
+    flat = AxisDifferences(np.array([1.0, 1.0]), ha, np.array([1.0 + 1e-11, 1.0]), hb)
+    assert np.array_equal(flat.third(sigma), [0.0, 0.0])
+    assert np.array_equal(gradient_steps(x, None, sigma, rel), h0)

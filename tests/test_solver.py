@@ -264,3 +264,22 @@ def test_trust_scaling_options_reach_certified_minimum(scaling):
     res = minimize(f, np.array([0.0, 0.0]), trust_scaling=scaling)
     assert res.success
     np.testing.assert_allclose(res.x, [1e-3, 1e3], rtol=1e-5)
+
+
+def test_hessian_steps_capped_on_a_stiff_coordinate():
+    # H_00 = 2e14 (Meyer's x1): the default step eps^(1/4) ~ 1.2e-4 would lift f by
+    # 2 H_00 h^2 ~ 6e6 at the stencil's widest points; the cap keeps 2 H_ii h_i^2 <=
+    # max(1, |f|) there and leaves the well-scaled coordinate at the default.
+    from curvopt._loop import LoopState, hessian_steps
+    from curvopt._status import SolverOptions
+    from curvopt.objective import Objective
+    x = np.array([5.6e-3, 2.0])
+    obj = Objective(lambda z: 1e14 * z[0] ** 2 + z[1] ** 2, x)
+    st = LoopState(x=x, f=88.0, g=np.zeros(2), H=np.diag([2e14, 2.0]), delta=1.0)
+    h = hessian_steps(obj, st, SolverOptions())
+    h0 = np.finfo(float).eps ** 0.25 * np.maximum(1.0, np.abs(x))
+    assert 2 * 2e14 * h[0] ** 2 <= 88.0 * (1 + 1e-12) and h[0] < h0[0]
+    assert h[1] == h0[1]
+    st.H = np.diag([2.0, 2.0])
+    assert hessian_steps(obj, st, SolverOptions()) is None          # nothing to cap
+    assert hessian_steps(obj, st, SolverOptions(fd_step=1e-3)) == 1e-3
