@@ -38,6 +38,8 @@ closures (ski rental).
 """
 from __future__ import annotations
 
+import types as pytypes
+
 import numpy as np
 from numba import njit, prange, types
 
@@ -206,16 +208,7 @@ def make_jit_kernels(fun, first=False):
             w[i] = x[i]
         return fp2, fm2, F
 
-    if first:
-        @njit
-        def f1s(x, *args):
-            return fun(x, *args)[0]
-    else:
-        f1s = fun
-
-    @njit
-    def fused(x, c, hv, f0, args):
-        return _fused_gen(f1s, x, c, hv, f0, args)
+    fused = njit(pytypes.FunctionType(_fused.__code__, {**_fused.__globals__, "_OBJ": f1}))
     return {"f_many": f_many, "stencil": stencil, "stencil_parallel": _parallel(f1),
             "fused": fused}
 
@@ -224,7 +217,7 @@ def make_jit_kernels(fun, first=False):
 NO_STEPS = np.empty(0)
 
 
-def _fused(f, x, c, hv, f0, args):  # pragma: no cover - jit
+def _fused(x, c, hv, f0, args):  # pragma: no cover - jit
     """The whole Hessian stencil in one compiled call: steps, 2n^2 values, H, g, summary.
 
     Target steps h_i = hv[i], or c max(1, |x_i|) when hv is empty; representable steps at
@@ -244,20 +237,20 @@ def _fused(f, x, c, hv, f0, args):  # pragma: no cover - jit
         return np.zeros((n, n)), np.zeros(n), aux, np.zeros((4, n, n)), np.zeros(7)
     fp2, fm2, F = np.empty(n), np.empty(n), np.zeros((4, n, n))
     w = x.copy()
-    for i in range(n):
-        w[i] = xp2[i]
-        fp2[i] = f(w, *args)
-        w[i] = xm2[i]
-        fm2[i] = f(w, *args)
-        for j in range(i + 1, n):
-            w[i], w[j] = xp[i], xp[j]
-            F[0, i, j] = f(w, *args)
-            w[j] = xm[j]
-            F[1, i, j] = f(w, *args)
-            w[i] = xm[i]
-            F[3, i, j] = f(w, *args)
-            w[j] = xp[j]
-            F[2, i, j] = f(w, *args)
+    for i in range(n):         # one call site of f keeps the per-objective compile short
+        for j in range(i, n):
+            for s in range(2 if j == i else 4):
+                if j == i:
+                    w[i] = xp2[i] if s == 0 else xm2[i]
+                else:
+                    w[i], w[j] = (xp if s < 2 else xm)[i], (xp if s % 2 == 0 else xm)[j]
+                v = _OBJ(w, args)
+                if j > i:
+                    F[s, i, j] = v
+                elif s == 0:
+                    fp2[i] = v
+                else:
+                    fm2[i] = v
             w[j] = x[j]
         w[i] = x[i]
     H, g = combine_hessian(f0, fp2, fm2, F[0], F[1], F[2], F[3], h, h2)
@@ -269,11 +262,7 @@ def _fused(f, x, c, hv, f0, args):  # pragma: no cover - jit
     return H, g, aux, F, stats
 
 
-_fused_gen, _fused_fc_body = njit(_fused), njit(_fused)   # dispatcher f / FunctionType f
-
-
-def _fused_fc(f, x, c, hv, f0):  # pragma: no cover - jit
-    return _fused_fc_body(f, x, c, hv, f0, ())
+_OBJ = None    # the objective inside _fused: rebound per objective
 
 
 def _f_many_fc(f, X):  # pragma: no cover - jit
@@ -318,11 +307,8 @@ def _fc_loops():
     if not _FC:
         a1, fty = types.float64[::1], types.FunctionType(types.float64(types.float64[::1]))
         _FC["f_many"] = njit(a1(fty, types.float64[:, ::1]), cache=True)(_f_many_fc)
-        a2, a3, f8 = types.float64[:, ::1], types.float64[:, :, ::1], types.float64
-        _FC["stencil"] = njit(types.Tuple((a1, a1, a3))(
+        _FC["stencil"] = njit(types.Tuple((a1, a1, types.float64[:, :, ::1]))(
             fty, a1, a1, a1, a1, a1), cache=True)(_stencil_fc)
-        _FC["fused"] = njit(types.Tuple((a2, a1, a2, a3, a1))(fty, a1, f8, a1, f8),
-                            cache=True)(_fused_fc)
     return _FC
 
 
@@ -337,8 +323,8 @@ def make_fc_kernels(fun):
         if not closures:
             calls[0] += 1
             try:
-                if calls[0] <= FC_CALLS:
-                    return loops[name](fun, *fc_args)
+                if calls[0] <= FC_CALLS:     # no fc "fused": None = take the loops
+                    return loops[name](fun, *fc_args) if name in loops else None
             except TypeError:
                 pass
             closures.update(make_jit_kernels(fun, False))

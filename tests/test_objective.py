@@ -172,3 +172,23 @@ def test_cacheable_loops_give_way_to_closures_after_many_calls(monkeypatch):
     py = getattr(cached_quartic, "py_func", cached_quartic)
     assert np.allclose(vals[0], [py(r) for r in X], rtol=1e-14, atol=0)
     _KERNELS.clear()
+
+
+def test_fused_stencil_through_the_cacheable_loops_and_after_the_switch(monkeypatch):
+    """The one-call stencil of local_model(errors=False): the fc loops (before FC_CALLS)
+    and the closures (after) give the Python path's H, g and nfev exactly."""
+    from curvopt import _stencils
+    from curvopt.model import local_model
+    from curvopt.objective import _KERNELS
+    monkeypatch.setattr(_stencils, "FC_CALLS", 2)
+    _KERNELS.clear()
+    x = np.array([0.3, -1.2, 2.0])
+    py = getattr(cached_quartic, "py_func", cached_quartic)
+    ref = local_model(Objective(py, x), x, errors=False)
+    obj = Objective(cached_quartic, x)
+    for _ in range(4):
+        m = local_model(obj, x, errors=False)
+        assert np.array_equal(m.H, ref.H) and np.array_equal(m.g, ref.g)
+        assert m.nfev == ref.nfev == 2 * 9 + 1
+    assert obj.nfev == 4 * ref.nfev
+    _KERNELS.clear()
