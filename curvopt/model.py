@@ -137,8 +137,9 @@ def local_model(obj, x, *, f0=None, errors=True, step=None, hess_err=None, jac_e
         :func:`gradient_steps` from the third derivatives they imply, judged with the
         noise measured here. Its Richardson bound holds for any step.
     reuse : LocalModel, optional
-        A cheap model (``errors=False``, function values only) at the same x and f: with
-        ``errors`` its stencil (2n^2 values) is reused, only the stencil at 2h, the
+        A cheap model (``errors=False``, function values only) at the same x and f, with
+        steps at least half of those this call would take: with ``errors`` its stencil
+        (2n^2 values) is reused, only the stencil at 2h, the
         smoothness axis points and the gradient are added (2n^2 evaluations saved; the
         bounds are those of a full build at the cheap model's steps). Ignored otherwise.
 
@@ -162,7 +163,7 @@ def local_model(obj, x, *, f0=None, errors=True, step=None, hess_err=None, jac_e
             first = _stencil(obj, x, f0, rel, step)
             r = FDHessian(first.H, first.g, first.H + np.nan, first.g + np.nan, first.h,
                           float(sigma))
-        elif _reusable(reuse, x, f0):
+        elif _reusable(reuse, x, f0, step_sizes(x, 0.25, rel, step)):
             r = _fd_bounds(obj, x, f0, sigma, reuse.stencil)
         else:
             r = hessian_fd(obj, x, f0, sigma, rel, errors=True, step=step)
@@ -186,10 +187,13 @@ def _stencil(obj, x, f0, rel, step):
     return Stencil(*hess_stencil(obj, x, f0, step_sizes(x, 0.25, rel, step)))
 
 
-def _reusable(model, x, f0):
-    """True if ``model`` is a cheap function-values model at x with f(x) = f0."""
+def _reusable(model, x, f0, h_full):
+    """True if ``model`` is a cheap function-values model at x with f(x) = f0 whose
+    steps are at least half those of a full build ``h_full`` (a noise level measured
+    now above the one its steps assumed asks for the larger steps of a new stencil)."""
     return (model is not None and model.stencil is not None and model.f == f0
-            and np.array_equal(model.x, x.astype(np.float64)))
+            and np.array_equal(model.x, x.astype(np.float64))
+            and bool(np.all(model.stencil.h >= 0.5 * h_full)))
 
 
 def _fd_bounds(obj, x, f0, sigma, st):

@@ -176,3 +176,17 @@ def test_gradient_steps_from_third_derivatives():
     flat = AxisDifferences(np.array([1.0, 1.0]), ha, np.array([1.0 + 1e-11, 1.0]), hb)
     assert np.array_equal(flat.third(sigma), [0.0, 0.0])
     assert np.array_equal(gradient_steps(x, None, sigma, rel), h0)
+
+
+def test_stencil_not_reused_when_the_measured_noise_asks_for_larger_steps():
+    # f with noise ~1e-6 (a deterministic high-frequency term): the cheap model's steps
+    # assumed f_eps; ECnoise at x measures the noise, whose steps are far larger, so the
+    # errors path builds its own stencils (full count) instead of reusing the cheap one.
+    n = 2
+    f = lambda x: (x[0] - 1) ** 2 + (x[1] + 2) ** 2 + 1e-6 * np.sin(1e9 * (x[0] + 2 * x[1]))
+    x = np.array([0.3, 0.4])
+    obj = Objective(f, x)
+    cheap = local_model(obj, x, errors=False)
+    m = local_model(obj, x, f0=cheap.f, reuse=cheap)
+    assert np.all(m.step > 2 * cheap.step)
+    assert m.nfev >= 4 * n * n + 2 * n
