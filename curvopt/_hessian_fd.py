@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from curvopt._onesided import one_sided
-from curvopt._stencils import NO_STEPS, combine_hessian, representable, step_sizes
+from curvopt._stencils import (NO_STEPS, combine_hessian, fused_views, representable,
+                               step_sizes)
 from curvopt.noise import noise_level
 from curvopt.objective import NonFiniteError
 
@@ -74,12 +75,14 @@ def hess_stencil(obj, x, f0, h=None, c=0.0):
     (:func:`curvopt._onesided.one_sided`, a few extra evaluations); ``onesided`` marks
     them (None when there are none).  NonFiniteError when no one-sided formula is finite.
     """
-    out = obj.hess_fused(x, f0, c, NO_STEPS if h is None else h)
+    out = obj.hess_fused(x, float(f0), float(c), NO_STEPS if h is None else h)
     if out is not None:
-        H, g, aux, F, stats = out
-        h, h2, fmax = aux[0], aux[1], float(stats[1])
-        if stats[2] == 0.0:
-            return H, g, h, h2, fmax, None
+        H, buf = out
+        n = x.shape[0]
+        g, h, h2, fmax = buf[7:7 + n], buf[7 + n:7 + 2 * n], buf[7 + 2 * n:7 + 3 * n], buf[1]
+        if buf[2] == 0.0:
+            return H, g, h, h2, float(fmax), None
+        _, g, aux, F = fused_views(buf, n)
         xp, xm, xp2, xm2 = (aux[r].astype(obj.dtype) for r in range(2, 6))
         fp2, fm2 = aux[6], aux[7]
     else:

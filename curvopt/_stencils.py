@@ -46,7 +46,8 @@ from numba import njit, prange, types
 from curvopt._onesided import one_sided
 
 __all__ = ["combine_hessian", "summarize", "stencil_steps", "representable", "step_sizes",
-           "one_sided", "make_jit_kernels", "make_fc_kernels", "pair_index", "NO_STEPS"]
+           "one_sided", "make_jit_kernels", "make_fc_kernels", "pair_index", "NO_STEPS",
+           "fused_views"]
 
 
 @njit(cache=True)
@@ -221,21 +222,24 @@ def _fused(x, c, hv, f0, args):  # pragma: no cover - jit
     """The whole Hessian stencil in one compiled call: steps, 2n^2 values, H, g, summary.
 
     Target steps h_i = hv[i], or c max(1, |x_i|) when hv is empty; representable steps at
-    h and h2 ~ 2h, values ``f(w, *args)``, :func:`combine_hessian`, :func:`summarize`.
+    h and h2 ~ 2h, values ``_OBJ(w, args)``, :func:`combine_hessian`, :func:`summarize`.
+    ``_OBJ`` is a global bound per objective (:func:`make_jit_kernels` clones this function
+    with its own globals): one compiled layer, no wrapper (a wrapper doubled the compile).
 
-    Returns (H, g, aux, F, stats): aux rows h, h2, xp, xm, xp2, xm2, fp2, fm2 (float64),
-    F as in ``stencil``, stats = (ok, *summarize); ok = 0: a step rounds to zero, no values.
+    Returns (H, buf), two arrays (each boxed array costs ~0.5 us): buf = [stats (7) | g |
+    aux (8 n: h, h2, xp, xm, xp2, xm2, fp2, fm2) | F (4 n^2)], see :func:`fused_views`;
+    stats = (ok, *summarize); ok = 0: a step rounds to zero and nothing was evaluated.
     """
     n = x.shape[0]
-    ht = np.empty(n)
+    buf = np.zeros(7 + 9 * n + 4 * n * n)
+    aux, F = buf[7 + n:7 + 9 * n].reshape((8, n)), buf[7 + 9 * n:].reshape((4, n, n))
     for i in range(n):
-        ht[i] = hv[i] if hv.shape[0] else c * max(1.0, abs(np.float64(x[i])))
-    h, xp, xm, ok = stencil_steps(x, ht)
+        aux[0, i] = hv[i] if hv.shape[0] else c * max(1.0, abs(np.float64(x[i])))
+    h, xp, xm, ok = stencil_steps(x, aux[0])
     h2, xp2, xm2, ok2 = stencil_steps(x, 2.0 * h)
-    aux = np.zeros((8, n))
     if not (ok and ok2):
-        return np.zeros((n, n)), np.zeros(n), aux, np.zeros((4, n, n)), np.zeros(7)
-    fp2, fm2, F = np.empty(n), np.empty(n), np.zeros((4, n, n))
+        return np.zeros((n, n)), buf
+    fp2, fm2 = aux[6], aux[7]
     w = x.copy()
     for i in range(n):         # one call site of f keeps the per-objective compile short
         for j in range(i, n):
@@ -243,7 +247,8 @@ def _fused(x, c, hv, f0, args):  # pragma: no cover - jit
                 if j == i:
                     w[i] = xp2[i] if s == 0 else xm2[i]
                 else:
-                    w[i], w[j] = (xp if s < 2 else xm)[i], (xp if s % 2 == 0 else xm)[j]
+                    w[i] = xp[i] if s < 2 else xm[i]
+                    w[j] = xp[j] if s % 2 == 0 else xm[j]
                 v = _OBJ(w, args)
                 if j > i:
                     F[s, i, j] = v
@@ -255,11 +260,17 @@ def _fused(x, c, hv, f0, args):  # pragma: no cover - jit
         w[i] = x[i]
     H, g = combine_hessian(f0, fp2, fm2, F[0], F[1], F[2], F[3], h, h2)
     for i in range(n):
-        aux[0, i], aux[1, i], aux[2, i], aux[3, i] = h[i], h2[i], xp[i], xm[i]
-        aux[4, i], aux[5, i], aux[6, i], aux[7, i] = xp2[i], xm2[i], fp2[i], fm2[i]
+        buf[7 + i], aux[0, i], aux[1, i], aux[2, i] = g[i], h[i], h2[i], xp[i]
+        aux[3, i], aux[4, i], aux[5, i] = xm[i], xp2[i], xm2[i]
     fmax, nbad, best, kind, bi, bj = summarize(f0, fp2, fm2, F)
-    stats = np.array((1.0, fmax, float(nbad), best, float(kind), float(bi), float(bj)))
-    return H, g, aux, F, stats
+    buf[0], buf[1], buf[2], buf[3], buf[4], buf[5], buf[6] = 1.0, fmax, nbad, best, kind, bi, bj
+    return H, buf
+
+
+def fused_views(buf, n):
+    """(stats, g, aux, F): views into the buffer returned by the fused kernel."""
+    return (buf[:7], buf[7:7 + n], buf[7 + n:7 + 9 * n].reshape(8, n),
+            buf[7 + 9 * n:].reshape(4, n, n))
 
 
 _OBJ = None    # the objective inside _fused: rebound per objective

@@ -37,7 +37,7 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import factorial
+from math import factorial, isfinite
 
 import numpy as np
 from numba import njit
@@ -83,7 +83,7 @@ class NoiseEstimate:
     status: str
 
 
-_STATUS = ("ok", "delta too small", "delta too large")
+_STATUS = ("ok", "delta too small", "delta too large", "delta too large")
 
 
 def ecnoise(fvals):
@@ -103,8 +103,12 @@ def ecnoise(fvals):
 
 @njit(cache=True)
 def _ecnoise_kernel(fvals, gamma):  # pragma: no cover - jit
-    """(sigma, code): code 0 = ok, 1 = delta too small, 2 = delta too large."""
+    """(sigma, code): code 0 = ok, 1 = delta too small, 2 = delta too large, 3 = a value
+    is not finite (reported as "delta too large")."""
     m = fvals.shape[0] - 1
+    for v in fvals:
+        if not np.isfinite(v):
+            return np.nan, 3
     fmin, fmax = fvals.min(), fvals.max()
     if (fmax - fmin) > 0.1 * max(abs(fmin), abs(fmax)):
         return np.nan, 2
@@ -135,13 +139,29 @@ def _gamma(m):
     return _GAMMA[m]
 
 
-def _line_values(obj, x, f0, p, delta, m):
-    """f at x + t delta p, t = -m/2..m/2 (f0 reused at t = 0): m new evaluations."""
+def _line_values(obj, x, f0, u, delta, m):
+    """f at x + t delta p, t = -m/2..m/2, p = u max(1, |x|) (f0 reused at t = 0): m new
+    evaluations."""
     if m not in _T:
         _T[m] = np.array([k - m // 2 for k in range(m + 1) if k != m // 2], dtype=np.float64)
-    t = _T[m]
-    X = (x[None, :] + (t[:, None] * delta) * p[None, :]).astype(obj.dtype)
-    vals = obj.f_many(X)
+    return _with_f0(obj.f_many(_line_points(x, u, _T[m], delta)), f0)
+
+
+@njit(cache=True)
+def _line_points(x, u, t, delta):  # pragma: no cover - jit
+    """Rows x + (t_k delta) p, p_i = u_i max(1, |x_i|), in x's dtype (float64 sum, rounded)."""
+    X = np.empty((t.shape[0], x.shape[0]), dtype=x.dtype)
+    for i in range(x.shape[0]):
+        p = u[i] * max(1.0, abs(np.float64(x[i])))
+        for k in range(t.shape[0]):
+            X[k, i] = x[i] + (t[k] * delta) * p
+    return X
+
+
+@njit(cache=True)
+def _with_f0(vals, f0):  # pragma: no cover - jit
+    """The m + 1 line values: vals with f0 inserted in the middle."""
+    m = vals.shape[0]
     out = np.empty(m + 1)
     out[:m // 2], out[m // 2], out[m // 2 + 1:] = vals[:m // 2], f0, vals[m // 2:]
     return out
@@ -160,9 +180,9 @@ def _direction(n, seed):
     return u
 
 
-def _curvature(vals, u, delta, sigma):
+def _curvature(vals, u, delta, sigma, finite):
     """Scaled curvature u'Hu/|u|^2 from the widest central second difference (or NaN)."""
-    if not np.all(np.isfinite(vals)):
+    if not finite:
         return np.nan
     mid = vals.size // 2
     d2 = vals[0] - 2.0 * vals[mid] + vals[-1]
@@ -197,26 +217,26 @@ def noise_level(fun, x, args=(), *, f0=None, m=6, delta=1e-4, seed=0, max_tries=
     NoiseEstimate
     """
     obj = fun if isinstance(fun, Objective) else Objective(fun, x, args)
-    x = np.asarray(x, dtype=obj.dtype)
+    x = np.ascontiguousarray(x, dtype=obj.dtype)
     start = obj.nfev
     if f0 is None:
         f0 = obj.f(x)
-    if not np.isfinite(f0):
+    if not isfinite(f0):
         raise NonFiniteError(f"f(x) = {f0} is not finite at x = {x}")
     u = _direction(obj.n, seed)
-    p = u * np.maximum(1.0, np.abs(x.astype(np.float64)))
-    sigma, status = np.nan, "delta too large"
+    sigma, code, gamma = np.nan, 2, _gamma(m)
     for attempt in range(max_tries):
         if attempt:
-            delta = delta / 100.0 if status == "delta too large" else delta * 100.0
-        vals = _line_values(obj, x, f0, p, delta, m)
-        sigma, status = ecnoise(vals) if np.all(np.isfinite(vals)) else (np.nan, "delta too large")
-        if status == "ok":
+            delta = delta / 100.0 if code >= 2 else delta * 100.0
+        vals = _line_values(obj, x, f0, u, delta, m)
+        sigma, code = _ecnoise_kernel(vals, gamma)
+        if code == 0:
             break
+    status = _STATUS[code]
     floor = obj.f_eps * abs(f0)
-    sigma = floor if not np.isfinite(sigma) else max(sigma, floor)
-    curv = _curvature(vals, u, delta, sigma)
-    scale = curv if np.isfinite(curv) else max(abs(f0), 1.0)
+    sigma = floor if not isfinite(sigma) else max(sigma, floor)
+    curv = _curvature(vals, u, delta, sigma, code != 3)
+    scale = curv if isfinite(curv) else max(abs(f0), 1.0)
     est = NoiseEstimate(sigma=float(sigma), rel=float(sigma / max(abs(f0), 1.0)),
                         curv=float(curv), step_rel=float(max(obj.f_eps, sigma / scale)),
                         nfev=obj.nfev - start, f=float(f0), delta=float(delta), status=status)

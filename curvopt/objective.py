@@ -62,7 +62,7 @@ def validate_x0(x0):
     x = np.array(x, dtype=dtype)
     if x.size == 0:
         raise ValueError("x0 must have at least one element")
-    if not np.all(np.isfinite(x)):
+    if not np.isfinite(x).all():
         raise ValueError(f"x0 must be finite; non-finite entries at {np.flatnonzero(~np.isfinite(x))}")
     return x
 
@@ -124,7 +124,7 @@ class Objective:
         self.maxfev = None if maxfev is None else int(maxfev)
         self.nfev = self.njev = self.nhev = 0
         self.best_x, self.best_f = None, np.inf
-        self.f_eps = float(np.finfo(self.dtype).eps)
+        self.f_eps = _EPS[self.dtype]
         self.noise = None  # NoiseEstimate, set by curvopt.noise.noise_level
         self.jac_eps = self.hess_eps = self.f_eps   # unit roundoff of the last jac / hess output
         self._kernels = None
@@ -144,7 +144,7 @@ class Objective:
             self.best_f, self.best_x = fx, np.array(x, dtype=self.dtype)
 
     def _x(self, x):
-        x = np.asarray(x, dtype=self.dtype)
+        x = np.ascontiguousarray(x, dtype=self.dtype)
         if x.shape != (self.n,):
             raise ValueError(f"x must have shape ({self.n},); got {x.shape}")
         return x
@@ -281,20 +281,25 @@ class Objective:
         target steps ``hv`` (or c max(1, |x_i|) when hv is empty), representable steps at
         h and ~2h, the 2n^2 values, H, g and their summary.
 
-        Returns ``(H, g, aux, F, stats)`` as the kernel does, or None when this objective
-        has no serial compiled path (then use :meth:`hess_values`).  Nothing is evaluated
-        (and None is returned) when a step rounds to zero.
+        Returns ``(H, buf)`` as the kernel does (views: :func:`curvopt._stencils.fused_views`),
+        or None when this objective has no serial compiled stencil (then use
+        :meth:`hess_values`); nothing is evaluated when a step rounds to zero (None too).
         """
         if not self.is_jit or self.parallel:
             return None
         self._charge(2 * self.n * self.n)
-        out = self._jit("fused", x, float(c), hv, float(f0))
-        if out is None or out[4][0] == 0.0:
+        try:
+            out = self.kernels["fused"](x, c, hv, f0, self.args)
+        except TypingError:
+            self.is_jit = False
+            return None
+        if out is None or out[1][0] == 0.0:
             return None
         self.nfev += 2 * self.n * self.n
-        stats = out[4]
-        if stats[4] >= 0 and stats[3] < self.best_f:
-            self._update_best(float(stats[3]), _best_point(x, out[2], stats, self.dtype))
+        buf = out[1]
+        if buf[4] >= 0.0 and buf[3] < self.best_f:
+            stats, _, aux, _ = _stencils.fused_views(buf, self.n)
+            self._update_best(float(stats[3]), _best_point(x, aux, stats, self.dtype))
         return out
 
     # -- user derivatives ----------------------------------------------------------
@@ -357,6 +362,7 @@ def _eps_of(a):
 
 
 _KERNELS = {}
+_EPS = {np.dtype(t): float(np.finfo(t).eps) for t in (np.float32, np.float64)}
 
 
 def _kernel_cache(fun, first, fc=False):
