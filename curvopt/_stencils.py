@@ -332,10 +332,12 @@ def make_fc_kernels(fun):
 
     def call(name, fc_args, args):
         if not closures:
+            if name not in loops:        # no fc "fused": None = take the per-step loops
+                return None
             calls[0] += 1
             try:
-                if calls[0] <= FC_CALLS:     # no fc "fused": None = take the loops
-                    return loops[name](fun, *fc_args) if name in loops else None
+                if calls[0] <= FC_CALLS:
+                    return loops[name](fun, *fc_args)
             except TypeError:
                 pass
             closures.update(make_jit_kernels(fun, False))
