@@ -241,21 +241,20 @@ def _fused(x, c, hv, f0, args):  # pragma: no cover - jit
         return np.zeros((n, n)), buf
     fp2, fm2 = aux[6], aux[7]
     w = x.copy()
-    for i in range(n):         # one call site of f keeps the per-objective compile short
-        for j in range(i, n):
-            for s in range(2 if j == i else 4):
-                if j == i:
-                    w[i] = xp2[i] if s == 0 else xm2[i]
-                else:
-                    w[i] = xp[i] if s < 2 else xm[i]
-                    w[j] = xp[j] if s % 2 == 0 else xm[j]
-                v = _OBJ(w, args)
-                if j > i:
-                    F[s, i, j] = v
-                elif s == 0:
-                    fp2[i] = v
-                else:
-                    fm2[i] = v
+    for i in range(n):
+        w[i] = xp2[i]
+        fp2[i] = _OBJ(w, args)
+        w[i] = xm2[i]
+        fm2[i] = _OBJ(w, args)
+        for j in range(i + 1, n):
+            w[i], w[j] = xp[i], xp[j]
+            F[0, i, j] = _OBJ(w, args)
+            w[j] = xm[j]
+            F[1, i, j] = _OBJ(w, args)
+            w[i] = xm[i]
+            F[3, i, j] = _OBJ(w, args)
+            w[j] = xp[j]
+            F[2, i, j] = _OBJ(w, args)
             w[j] = x[j]
         w[i] = x[i]
     H, g = combine_hessian(f0, fp2, fm2, F[0], F[1], F[2], F[3], h, h2)
