@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from curvopt._onesided import one_sided
 from curvopt._stencils import (NO_STEPS, combine_hessian, fused_views, representable,
@@ -167,21 +168,37 @@ def jump_sigma(obj, x, f0, h, g2, d2, g4, d4, skip=None):
     """
     h, xp, xm = representable(x, h)
     fp, fm = obj.axis_values(x, xp, xm)
-    g1, d1 = (fp - fm) / (2.0 * h), ((fp - f0) + (fm - f0)) / (h * h)
-    ok = np.isfinite(g1) & np.isfinite(d1) & (True if skip is None else ~skip)
-    if not np.any(ok):
-        return 0.0, abs(f0)
-    xa, eps_x = np.abs(x.astype(np.float64)), 2.0 * float(np.finfo(obj.dtype).eps)
-    s = 0.0
-    for D1, D2, D4, w in ((g1, g2, g4, 6.75 / h), (d1, d2, d4, 21.25 / (h * h))):
-        D1, D2, D4, hk, wk = D1[ok], D2[ok], D4[ok], h[ok], w[ok]
-        stp = sum(c * step_term(D, xa[ok], k * hk, eps_x)
-                  for c, D, k in ((4.0, D1, 1.0), (5.0, D2, 2.0), (1.0, D4, 4.0)))
-        b = np.abs(D2 - D4)
-        r = np.abs(4.0 * (D1 - D2) - (D2 - D4)) - stp
-        s = max(s, float(np.max(np.where(r > b, r, 0.0) / wk)))
-    fin = np.concatenate((fp[np.isfinite(fp)], fm[np.isfinite(fm)], [f0]))
-    return s, float(np.abs(fin).max())
+    skip = np.zeros(h.shape[0], dtype=np.bool_) if skip is None else skip
+    c = np.ascontiguousarray
+    s, fmax = _jump_kernel(c(fp), c(fm), float(f0), h, c(g2), c(d2), c(g4), c(d4), c(skip), x,
+                           2.0 * float(np.finfo(obj.dtype).eps))
+    return float(s), float(fmax)
+
+
+@njit(cache=True)
+def _jump_kernel(fp, fm, f0, h, g2, d2, g4, d4, skip, x, eps_x):  # pragma: no cover - jit
+    """(s, fmax) of :func:`jump_sigma`, entry by entry (non-finite amplitudes ignored)."""
+    s, fmax, any_ok = 0.0, abs(f0), False
+    for i in range(h.shape[0]):
+        for v in (fp[i], fm[i]):
+            if np.isfinite(v):
+                fmax = max(fmax, abs(v))
+        g1 = (fp[i] - fm[i]) / (2.0 * h[i])
+        d1 = ((fp[i] - f0) + (fm[i] - f0)) / (h[i] * h[i])
+        if not (np.isfinite(g1) and np.isfinite(d1)) or skip[i]:
+            continue
+        any_ok, xa = True, abs(np.float64(x[i]))
+        for kind in range(2):
+            D1, D2, D4 = (g1, g2[i], g4[i]) if kind == 0 else (d1, d2[i], d4[i])
+            w = 6.75 / h[i] if kind == 0 else 21.25 / (h[i] * h[i])
+            stp = 0.0                 # step terms of x -+ k h, as in step_term
+            for c, D, k in ((4.0, D1, 1.0), (5.0, D2, 2.0), (1.0, D4, 4.0)):
+                stp += c * (abs(D) * (2.0 * eps_x * xa / (k * h[i]) + 8.0 * EPS64))
+            b = abs(D2 - D4)
+            r = abs(4.0 * (D1 - D2) - (D2 - D4)) - stp
+            v = (r if r > b else 0.0) / w
+            s = v if v > s else s
+    return s, (fmax if any_ok else abs(f0))
 
 
 def hessian_fd(obj, x, f0, sigma, rel, *, errors=True, step=None, rel_step=None):
