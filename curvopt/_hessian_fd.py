@@ -102,38 +102,52 @@ def hess_stencil(obj, x, f0, h=None, c=0.0):
     return H, g, h, h2, fmax, onesided
 
 
-def _bounds(D, D2, rnd, rnd2, stp, onesided=None):
-    """Per entry, the estimate (D at h or D2 at 2h) with the smaller bound, and that bound.
+@njit(cache=True)
+def _bound1(D, D2, rnd, rnd2, stp, onesided):  # pragma: no cover - jit
+    """One entry: the estimate (D at h or D2 at 2h) with the smaller bound, and that bound.
 
     Richardson for an order-2 formula: err(D) ~ |D - D2|/3 and err(D2) ~ 4|D - D2|/3.
     One-sided entries (order 1, |weights| 4x larger) keep D with |D - D2| + 4 rnd.
     """
-    t = S_TRUNC * np.abs(D - D2) / 3.0
+    t = S_TRUNC * abs(D - D2) / 3.0
     b1, b2 = t + rnd + stp, 4.0 * t + rnd2 + stp
-    use2 = b2 < b1
-    if onesided is not None:
-        use2 &= ~onesided
-        b1 = np.where(onesided, 3.0 * t + 4.0 * rnd + stp, b1)
-    return np.where(use2, D2, D), np.where(use2, b2, b1)
+    if onesided:
+        return D, 3.0 * t + 4.0 * rnd + stp
+    return (D2, b2) if b2 < b1 else (D, b1)
+
+
+@njit(cache=True)
+def _bounds_kernel(H, H2, g, g2, h, h2, x, sigma, eps_x, onesided):  # pragma: no cover - jit
+    """(H, H_err, g, g_err) of :func:`hess_bounds`, entry by entry."""
+    n = h.shape[0]
+    He, Hb, ge, gb = np.empty((n, n)), np.empty((n, n)), np.empty(n), np.empty(n)
+    ks = K_NOISE * sigma
+    for i in range(n):
+        xi = abs(np.float64(x[i])) / h[i]
+        for j in range(n):
+            rnd = ks / (h[i] * h[j]) if i != j else 4.0 * K_NOISE * sigma / (h2[i] * h2[i])
+            m = max(abs(H[i, j]), abs(H2[i, j]))
+            stp = m * (4.0 * eps_x * (xi + abs(np.float64(x[j])) / h[j]) + 8.0 * EPS64)
+            He[i, j], Hb[i, j] = _bound1(H[i, j], H2[i, j], rnd, rnd / 4.0, stp,
+                                         onesided[i, j])
+        stp = max(abs(g[i]), abs(g2[i])) * (2.0 * (2.0 * eps_x) * abs(np.float64(x[i])) / h2[i]
+                                            + 8.0 * EPS64)
+        ge[i], gb[i] = _bound1(g[i], g2[i], ks / h2[i], ks / (2.0 * h2[i]), stp,
+                               onesided[i, i])
+    return He, Hb, ge, gb
 
 
 def hess_bounds(obj, x, H, g, H2, g2, h, h2, sigma, onesided=None):
     """Estimates and elementwise bounds (H, H_err, g, g_err) from stencils at h and 2h.
 
     Each entry is taken from the step whose bound is smaller (the larger step wins when
-    rounding dominates); H stays symmetric because both stencils are.
+    rounding dominates); H stays symmetric because both stencils are.  Rounding terms
+    K sigma / (h_i h_j) (diagonal 4 K sigma / h2_i^2), step terms as in :func:`step_term`.
     """
-    eps_x = float(np.finfo(obj.dtype).eps)
-    xa = np.abs(x.astype(np.float64))
-    rnd = K_NOISE * sigma / np.outer(h, h)
-    np.fill_diagonal(rnd, 4.0 * K_NOISE * sigma / h2 ** 2)
-    stp = np.maximum(np.abs(H), np.abs(H2)) * (
-        4.0 * eps_x * (xa[:, None] / h[:, None] + xa[None, :] / h[None, :]) + 8.0 * EPS64)
-    H, H_err = _bounds(H, H2, rnd, rnd / 4.0, stp, onesided)
-    g_stp = step_term(np.maximum(np.abs(g), np.abs(g2)), xa, h2, 2.0 * eps_x)
-    g_mask = None if onesided is None else np.diag(onesided).copy()
-    g, g_err = _bounds(g, g2, K_NOISE * sigma / h2, K_NOISE * sigma / (2.0 * h2), g_stp, g_mask)
-    return H, H_err, g, g_err
+    n, c = h.shape[0], np.ascontiguousarray
+    mask = np.zeros((n, n), dtype=np.bool_) if onesided is None else c(onesided)
+    return _bounds_kernel(c(H), c(H2), c(g), c(g2), c(h), c(h2), x, float(sigma),
+                          float(np.finfo(obj.dtype).eps), mask)
 
 
 @dataclass(frozen=True)
