@@ -180,8 +180,10 @@ def minimize(fun, x0, args=(), jac=None, hess=None, hessp=None, bounds=None,
     -------
     OptimizeResult
         x, fun, jac, hess, nit, nfev, njev, nhev, status, success, message, plus
-        ``certificate`` (:class:`~curvopt.certificate.Certificate` at x, or None when the
-        budget left none), ``history`` and ``allvecs`` when asked.
+        ``certificate`` (:class:`~curvopt.certificate.Certificate` at x, or None when no
+        certificate was made: the budget left none, the callback raised
+        ``StopIteration``, or no finite stencil could be built, status 7), ``history``
+        and ``allvecs`` when asked.
     """
     _check_unconstrained(bounds, constraints)
     jac = None if (isinstance(jac, str) and jac in _FD_STRINGS) or jac is False else jac

@@ -21,8 +21,8 @@ Two kinds of kernels live here:
   costs about 1 us instead of the 7-13 us of a kernel that takes the dispatcher as an
   argument (typed on every call).  With numba 0.68 neither form is found in the on-disk
   cache by a second process (the index key holds the dispatcher type, resp. the pickled
-  closure cell), so they are compiled without ``cache=True``: about 0.5 s once per
-  objective and process.  ``fused`` (:func:`_fused`) runs a whole Hessian stencil in ONE
+  closure cell), so they are compiled without ``cache=True``: 1-2 s once per objective
+  and process (benchmarks/results/bench_hessian.txt).  ``fused`` (:func:`_fused`) runs a whole Hessian stencil in ONE
   call (steps, 2n^2 values, H, g, summary): at n = 10 a 22 ns f costs 4.4 us, so
   every Python-level call counts.
 

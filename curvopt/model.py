@@ -245,7 +245,7 @@ def gradient_steps(x, pair, sigma, rel, tol=0.0):
 
     The step minimizing the error h^2 |t_i| / 6 + sigma / h of a central difference is
     h_i = (3 sigma / |t_i|)^(1/3), t_i from ``pair.third(sigma)`` (an
-    :class:`AxisDifferences`, None: the default rule); clipped to [1e-3, 1] times the
+    :class:`AxisDifferences`, None: the default rule); clipped to [1e-2, 1] times the
     default eps_f^(1/3) max(1, |x_i|) (the default where t_i = 0) and kept above
     1e3 eps |x_i|, so it only refines the default rule. On Meyer (MGH 10, x2 ~ 6e3,
     x3 ~ 345) the default steps 0.04 and 2e-3 have truncation errors ~100x the
