@@ -20,7 +20,7 @@ import numpy as np
 
 from curvopt.certificate import Certificate, certify, check_options
 from curvopt.model import local_model
-from curvopt.objective import Objective
+from curvopt.objective import Objective, validate_x0
 
 __all__ = ["check"]
 
@@ -35,16 +35,7 @@ def _is_result(obj) -> bool:
 def _point(x, names) -> np.ndarray:
     if x is None:
         raise ValueError("check(fun, x): the point x is missing")
-    arr = np.asarray(x)
-    if arr.dtype.kind not in "biuf":
-        raise ValueError(f"the point x must be real numbers; got dtype {arr.dtype}")
-    if arr.ndim > 1:
-        raise ValueError(f"the point x must be 1-D; got shape {arr.shape}")
-    arr = np.atleast_1d(arr)
-    if arr.size == 0:
-        raise ValueError("the point x is empty")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"the point x has non-finite entries at {np.flatnonzero(~np.isfinite(arr)).tolist()}")
+    arr = validate_x0(x, name="the point x")
     if names is not None and len(names) != arr.size:
         raise ValueError(f"the point x has length {arr.size} but {len(names)} names were given")
     return arr

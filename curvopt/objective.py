@@ -44,8 +44,10 @@ def _unwrap_memoize(fun):
     return fun, False
 
 
-def validate_x0(x0):
+def validate_x0(x0, name="x0"):
     """1-D float copy of x0 (float32 stays float32, ints and bools become float64).
+
+    ``name`` is how error messages call the point ("x0", "the point x", ...).
 
     Raises
     ------
@@ -54,16 +56,17 @@ def validate_x0(x0):
     """
     x = np.asarray(x0)
     if x.dtype.kind not in "biuf":
-        raise ValueError(f"x0 must be real numbers; got dtype {x.dtype}")
+        raise ValueError(f"{name} must be real numbers; got dtype {x.dtype}")
     if x.ndim > 1:
-        raise ValueError(f"x0 must be 1-D; got shape {x.shape}")
+        raise ValueError(f"{name} must be 1-D; got shape {x.shape}")
     x = np.atleast_1d(x)
     dtype = np.float32 if x.dtype == np.float32 else np.float64
     x = np.array(x, dtype=dtype)
     if x.size == 0:
-        raise ValueError("x0 must have at least one element")
+        raise ValueError(f"{name} is empty: it must have at least one element")
     if not np.isfinite(x).all():
-        raise ValueError(f"x0 must be finite; non-finite entries at {np.flatnonzero(~np.isfinite(x))}")
+        raise ValueError(f"{name} must be finite; non-finite entries at "
+                         f"{np.flatnonzero(~np.isfinite(x)).tolist()}")
     return x
 
 

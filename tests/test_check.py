@@ -246,7 +246,7 @@ def test_exact_hessian_path():
     (dict(fun=lambda x: x[0] ** 2 + x[1] ** 2, x=[1.0]), "length 1"),
     (dict(fun=lambda x: float(np.log(x[0])) if x[0] > 0 else np.nan, x=[-1.0]),
      "not finite"),
-    (dict(fun=lambda x: x @ x, x=[1.0, np.nan]), "non-finite entries"),
+    (dict(fun=lambda x: x @ x, x=[1.0, np.nan]), "the point x must be finite; non-finite entries"),
     (dict(fun=lambda x: x @ x, x=[[1.0, 2.0]]), "1-D"),
     (dict(fun=lambda x: x @ x, x=[]), "empty"),
     (dict(fun=lambda x: x @ x, x=[1.0, 2.0], names=["a"]), "names"),
