@@ -121,6 +121,15 @@ class HesspResult:
     nfev: int
 
 
+def _at_point(fun, x, args, noise, vectorized, parallel):
+    """(obj, x, f0, sigma, rel): the objective, validated x, f(x) and the noise of f there."""
+    obj = Objective(fun, x, args, vectorized=vectorized, parallel=parallel)
+    x = obj.x0
+    f0 = base_value(obj, x)
+    sigma, rel = noise_sigma(obj, x, f0, noise)
+    return obj, x, f0, sigma, rel
+
+
 def hessian(fun, x, args=(), *, step=None, rel_step=None, noise=None, error=True,
             vectorized=False, parallel=False):
     """Central finite-difference Hessian of f at x with an elementwise error bound.
@@ -143,10 +152,7 @@ def hessian(fun, x, args=(), *, step=None, rel_step=None, noise=None, error=True
     -------
     HessianResult
     """
-    obj = Objective(fun, x, args, vectorized=vectorized, parallel=parallel)
-    x = obj.x0
-    f0 = base_value(obj, x)
-    sigma, rel = noise_sigma(obj, x, f0, noise)
+    obj, x, f0, sigma, rel = _at_point(fun, x, args, noise, vectorized, parallel)
     r = hessian_fd(obj, x, f0, sigma, rel, errors=error, step=step, rel_step=rel_step)
     return HessianResult(ddf=r.H, error=r.H_err, df=r.g,
                          df_error=r.g_err, f=f0, nfev=obj.nfev, step=r.h, noise=r.sigma,
@@ -255,10 +261,7 @@ def gradient(fun, x, args=(), *, scheme="central", step=None, rel_step=None, noi
     -------
     GradientResult
     """
-    obj = Objective(fun, x, args, vectorized=vectorized, parallel=parallel)
-    x = obj.x0
-    f0 = base_value(obj, x)
-    sigma, rel = noise_sigma(obj, x, f0, noise)
+    obj, x, f0, sigma, rel = _at_point(fun, x, args, noise, vectorized, parallel)
     g, err, h = gradient_fd(obj, x, f0, sigma, rel, scheme=scheme, step=step, rel_step=rel_step)
     return GradientResult(df=g, error=err, nfev=obj.nfev, f=f0, step=h, noise=sigma)
 
