@@ -5,8 +5,9 @@
 
 1. Speed on ``@njit`` objectives at n = 10, 50, 100, 200: time / (evaluations x one
    evaluation's time), one evaluation timed in a compiled loop (no Python call), for
-   curvopt's cheap model (2n^2 evaluations, what the solver calls), ``hessian(error=False)``
-   (2n^2 + 7 with the noise estimate) and ``hessian()`` with bounds (4n^2 + 2n + 7).  Peers on
+   the compiled loop over the stencil's description alone, curvopt's cheap model (2n^2
+   evaluations, what the solver calls), ``hessian(error=False)`` (2n^2 + 7 with the noise
+   estimate) and ``hessian()`` with bounds (4n^2 + 2n + 7).  Peers on
    the same function: numdifftools.Hessian (default steps), scipy.differentiate.hessian
    (given a compiled vectorized wrapper), statsmodels approx_hess3; reported as their
    time / curvopt ``hessian(error=False)`` time and their evaluation counts (numdifftools
@@ -121,43 +122,45 @@ def peers(f, x, args, slow, with_scipy):
     return out
 
 
+def _stencil_batch(x):
+    """The Hessian stencil of x as a Changes batch, with default steps (what the kernel
+    evaluates)."""
+    from curvopt.fd.stencils import hessian_changes, pair_index
+    from curvopt.fd.steps import representable
+    n = x.shape[0]
+    h, xp, xm = representable(x, np.full(n, 1.2e-4) * np.maximum(1, np.abs(x)))
+    _, xp2, xm2 = representable(x, 2 * h)
+    I, J = pair_index(n)
+    return hessian_changes(x, I, J, xp, xm, xp2, xm2)
+
+
 def call_overhead():
-    """Per-call costs at n = 10 (200 evaluations): stencil loop fc vs closure, the fused
-    kernel (steps + stencil + H, g + summary), and the floor: one dispatcher call."""
-    from curvopt import _stencils
+    """Per-call costs at n = 10 (200 evaluations): building the stencil's description, the
+    compiled loop over it, and the floor: one dispatcher call from Python."""
     p = rosenbrock(10)
-    h, xp, xm, _ = _stencils.stencil_steps(p.x, np.full(10, 1e-4))
-    a = (p.x, xp, xm, xp, xm, ())
-    out = {}
-    for name, k in (("fc", _stencils.make_fc_kernels(_rosen_jit)),
-                    ("closure", _stencils.make_jit_kernels(_rosen_jit))):
-        k["stencil"](*a)
-        out[name] = best_time(lambda: k["stencil"](*a), 3000)
-    k, fa = _stencils.make_jit_kernels(_rosen_jit), (p.x, 1e-4, _stencils.NO_STEPS, 1.0, ())
-    k["fused"](*fa)
-    out["fused"] = best_time(lambda: k["fused"](*fa), 3000)
-    out["floor"] = best_time(lambda: _rosen_jit(p.x), 3000)
+    obj = Objective(_rosen_jit, p.x)
+    batch = _stencil_batch(p.x)
+    obj.values(batch)
+    out = {"describe": best_time(lambda: _stencil_batch(p.x), 3000),
+           "loop": best_time(lambda: obj.backend(batch, 10), 3000),
+           "floor": best_time(lambda: _rosen_jit(p.x), 3000)}
     te = eval_time(_rosen_jit, p.x, ())
-    print(f"   one stencil call at n = 10 (200 evaluations of {te * 1e9:.0f} ns ="
-          f" {200 * te * 1e6:.1f} us): fc {out['fc'] * 1e6:.1f} us, closure"
-          f" {out['closure'] * 1e6:.1f} us;\n   fused closure (steps, stencil, H, g, summary;"
-          f" none for fc) {out['fused'] * 1e6:.1f} us;"
+    print(f"   one stencil at n = 10 ({len(batch)} evaluations of {te * 1e9:.0f} ns ="
+          f" {len(batch) * te * 1e6:.1f} us): the compiled loop {out['loop'] * 1e6:.1f} us,"
+          f" building its description {out['describe'] * 1e6:.1f} us;"
           f" floor: one dispatcher call from Python f(x) {out['floor'] * 1e6:.2f} us")
     return out
 
 
 def speed_table(ns, slow):
-    import curvopt.objective as O
-    _k = O._kernel_cache
-    O._kernel_cache = lambda f, first, fc=False: _k(f, first, False)
-    print("1. Speed (steady state: the closures, which a process uses after FC_CALLS kernel"
-          " calls; with fc add ~30 us per call)\n   ratio = time / (nfev x one compiled"
-          " evaluation); peers: time / curvopt hessian(error=False), and nfev")
+    print("1. Speed: ratio = time / (nfev x one compiled evaluation); peers: time / curvopt"
+          " hessian(error=False), and nfev")
     print(f"{'objective':>10} {'n':>4} {'t_eval':>8} {'kernel':>6} {'cheap':>6} {'err=F':>6} {'full':>6} "
           f"{'full ms':>8} {'statsmodels':>16} {'numdifftools':>18} {'scipy':>18}")
     objectives = [("rosenbrock", lambda n: (_rosen_jit, rosenbrock(n).x, ())),
                   ("logistic", lambda n: (logistic100, 0.1 * np.ones(n),
                                           (np.random.default_rng(9).standard_normal((100, n)),)))]
+    floor = None
     for name, make in objectives:
         for n in ns:
             f, x, args = make(n)
@@ -167,14 +170,13 @@ def speed_table(ns, slow):
             reps = 400 if n <= 10 else 40 if n <= 50 else 5 if n <= 100 else 2   # us timings: many
             local_model(obj, x, f0=f0, errors=False)
             tc = best_time(lambda: local_model(obj, x, f0=f0, errors=False), reps)
-            from curvopt._stencils import NO_STEPS
-            kf, ka = obj.kernels["fused"], (x, 1e-4, NO_STEPS, f0, args)
-            tk = best_time(lambda: kf(*ka), reps)
+            batch = _stencil_batch(x)
+            tk = best_time(lambda: obj.backend(batch, n), reps)
             hessian(f, x, args, error=False)
             th = best_time(lambda: hessian(f, x, args, error=False), reps)
             tf = best_time(lambda: hessian(f, x, args), reps)
             te = min(te, eval_time(f, x, args))     # shared machine: the faster of two timings
-            if n == min(ns) and name == "rosenbrock":
+            if floor is None:
                 floor = (best_time(lambda: f(x, *args), 3000), 2 * n * n * te, tk)
             nf = 2 * n * n
             row = (f"{name:>10} {n:>4} {te * 1e9:>6.0f}ns {tk / (nf * te):>6.2f} {tc / (nf * te):>6.2f} "
@@ -185,14 +187,12 @@ def speed_table(ns, slow):
                 res = ref.get(peer)
                 row += f" {'-':>16}" if res is None else f" {res[0] / th:>7.1f}x {res[1]:>8d}"
             print(row, flush=True)
-    O._kernel_cache = _k
     print(f"   floor at n = {min(ns)} (rosenbrock): one dispatcher call from Python"
-          f" {floor[0] * 1e6:.2f} us; the fused kernel {floor[2] * 1e6:.1f} us for"
-          f" {floor[1] * 1e6:.1f} us of evaluations (its fixed part: unboxing, steps, combine,"
-          f" two boxed arrays)")
-    print("   kernel = the fused compiled call alone from Python (the floor of any Python entry"
-          " point), cheap = local_model(errors=False),\n   err=F = hessian(error=False),"
-          " full = hessian(); peer cells: time ratio, nfev")
+          f" {floor[0] * 1e6:.2f} us; the compiled loop {floor[2] * 1e6:.1f} us for"
+          f" {floor[1] * 1e6:.1f} us of evaluations")
+    print("   kernel = the compiled loop over the stencil's description alone, cheap ="
+          " local_model(errors=False),\n   err=F = hessian(error=False), full = hessian();"
+          " peer cells: time ratio, nfev")
 
 
 def accuracy_table(slow):
@@ -205,13 +205,13 @@ def accuracy_table(slow):
         Ht = p.hess(p.x)
         sc = np.abs(Ht).max()
         r = hessian(p.f_jit, p.x, p.args)
-        E = np.abs(r.ddf - Ht)
+        E = np.abs(r.value - Ht)
         nz = E > 0
         h = 2e-4
         rf = hessian(p.f_jit, p.x, p.args, step=h, noise=0.0, error=False)
         Hn = nd.Hessian(f, step=h)(p.x)
         row = (f"{p.name:>10} {E.max() / sc:>9.1e} {np.mean(r.error >= E):>8.3f} "
-               f"{np.median(r.error[nz] / E[nz]):>7.1f} {np.abs(rf.ddf - Ht).max() / sc:>9.1e} "
+               f"{np.median(r.error[nz] / E[nz]):>7.1f} {np.abs(rf.value - Ht).max() / sc:>9.1e} "
                f"{np.abs(Hn - Ht).max() / sc:>10.1e}")
         if slow:
             info = nd.Hessian(f, full_output=True)(p.x)
@@ -235,10 +235,6 @@ import sys, time; t0 = time.perf_counter()
 import numpy as np
 from curvopt.differentiate import hessian
 from curvopt.problems.accuracy import _rosen_jit
-if sys.argv[1] == "closure":   # force the per-objective closures (no first-class function)
-    import curvopt.objective as O
-    _k = O._kernel_cache
-    O._kernel_cache = lambda f, first, fc=False: _k(f, first, False)
 t1 = time.perf_counter(); x = np.tile([-1.2, 1.0], 5)
 hessian(_rosen_jit, x); t2 = time.perf_counter()
 hessian(_rosen_jit, x); t3 = time.perf_counter()
@@ -247,23 +243,16 @@ print(f"{t1 - t0:.3f} {t2 - t1:.3f} {t3 - t2:.4f}")
 
 
 def jit_table():
-    print("\n3. JIT (fresh processes, cache=True on the objective and the objective-independent"
+    print("\n3. JIT (fresh processes; cache=True on the objective and the objective-independent"
           " kernels)")
-    print(f"{'loops':>8} {'process':>8} {'import s':>9} {'first call s':>13} {'second call s':>14}")
-    for mode in ("fc", "closure"):
-        for k in (1, 2):
-            out = subprocess.run([sys.executable, "-c", CHILD, mode], cwd=ROOT,
-                                 capture_output=True, text=True, check=True).stdout.split()
-            print(f"{mode:>8} {k:>8} {float(out[0]):>9.3f} {float(out[1]):>13.3f} "
-                  f"{float(out[2]):>14.4f}")
-    print("   fc: loops taking the objective as a numba first-class function (fixed signature,"
-          " cache=True works; used for\n   @njit(cache=True) objectives with args == () and"
-          " float64 x); the first call left is numba's own start-up\n   and cache loads."
-          " closure: loops specialized to the dispatcher, recompiled in every process (numba"
-          " 0.68\n   cannot cache them: the key holds the dispatcher). Price of fc: ~30 us per"
-          " kernel call from Python (closure ~1 us),\n   which would dominate at n <= 50 in"
-          " the speed table's\n   rosenbrock rows if not for the switch (closures there;"
-          " logistic has args, so closures anyway)")
+    print(f"{'process':>8} {'import s':>9} {'first call s':>13} {'second call s':>14}")
+    for k in (1, 2):
+        out = subprocess.run([sys.executable, "-c", CHILD], cwd=ROOT,
+                             capture_output=True, text=True, check=True).stdout.split()
+        print(f"{k:>8} {float(out[0]):>9.3f} {float(out[1]):>13.3f} {float(out[2]):>14.4f}")
+    print("   the first call compiles the two evaluation loops of this objective (closures over"
+          " its dispatcher: numba\n   cannot cache them across processes, the key holds the"
+          " dispatcher); the rest is loaded from the cache")
     call_overhead()
 
 

@@ -43,7 +43,7 @@ import numpy as np
 from scipy.optimize import minimize as sp_minimize
 from scipy.optimize._numdiff import approx_derivative
 
-from curvopt._minimize import minimize as co_minimize
+from curvopt.api import minimize as co_minimize
 from curvopt.problems.mgh import mgh_problems
 from curvopt.problems.saddles import saddle_problems
 
@@ -179,5 +179,26 @@ def summarize(rows):
           "bfgs counts its finite-difference gradient calls)")
 
 
+def save(argv=None):
+    """main(), its output also written to benchmarks/results/bench_solver.txt on a full run."""
+    import contextlib
+    import io
+    import sys
+    from pathlib import Path
+    buf = io.StringIO()
+
+    class Tee(io.TextIOBase):
+        def write(self, s):
+            sys.__stdout__.write(s)
+            buf.write(s)
+            return len(s)
+    with contextlib.redirect_stdout(Tee()):
+        main(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        out = Path(__file__).resolve().parent / "results" / "bench_solver.txt"
+        out.write_text(buf.getvalue())
+
+
 if __name__ == "__main__":
-    main()
+    save()

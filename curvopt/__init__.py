@@ -15,21 +15,20 @@ import importlib
 import sys
 import types
 
-from ._minimize import minimize
-from ._status import Status
+from .api import minimize
 from .certificate import Certificate, certify
 from .check import check
-from .differentiate import gradient, hessian, hessp
+from .differentiate import Estimate, gradient, hessian, hessp, noise_level
 from .model import LocalModel, local_model
-from .noise import noise_level
 from .objective import BudgetExhausted, NonFiniteError, Objective
 from .spectrum import (Spectrum, lanczos_extremes, nearest_psd, shift_to, spectrum_of,
                        symmetrize)
+from .status import Status
 
 __version__ = "0.1.0"
 
 __all__ = ["minimize", "Status", "check", "certify", "Certificate", "gradient", "hessian",
-           "hessp", "noise_level", "LocalModel", "local_model", "Objective", "BudgetExhausted",
+           "hessp", "noise_level", "Estimate", "LocalModel", "local_model", "Objective", "BudgetExhausted",
            "NonFiniteError", "Spectrum", "spectrum_of", "symmetrize", "nearest_psd", "shift_to",
            "lanczos_extremes", "plot"]
 

@@ -7,30 +7,27 @@
 
 and returns what this returns: a :class:`scipy.optimize.OptimizeResult` (the only module
 of curvopt that builds one). ``tol`` arrives as an option; ``jac=True`` arrives as fun
-wrapped in scipy's ``MemoizeJac`` (handled by :class:`~curvopt.objective.Objective`);
-scipy's finite-difference strings ('2-point', '3-point', 'cs') arrive as ``jac=None`` and
-curvopt uses its own finite differences. Callback rule as scipy's: a callback whose only
-parameter is ``intermediate_result`` receives an ``OptimizeResult`` (x, fun, nit),
-otherwise a copy of x; ``StopIteration`` ends the run with status 99.
+wrapped in scipy's memoizer (handled by :class:`~curvopt.objective.Objective`); scipy's
+finite-difference strings ('2-point', '3-point', 'cs') arrive as ``jac=None`` and curvopt
+uses its own finite differences. Callback rule as scipy's: a callback whose only
+parameter is ``intermediate_result`` receives an ``OptimizeResult`` (x, fun), otherwise a
+copy of x; ``StopIteration`` raised by the callback ends the run with status 99.
 """
 from __future__ import annotations
 
 import inspect
-import warnings
 
 import numpy as np
-from scipy.optimize import OptimizeResult, OptimizeWarning
+from scipy.optimize import OptimizeResult
 
-from curvopt._status import SolverOptions, Status
 from curvopt.objective import Objective
-from curvopt.solver import solve
+from curvopt.options import parse_options
+from curvopt.status import Status
+from curvopt.trust_region import solve
 
 __all__ = ["minimize"]
 
 _FD_STRINGS = ("2-point", "3-point", "cs")
-_OPTIONS = {"gtol", "tol", "maxiter", "maxfev", "disp", "initial_trust_radius",
-            "max_trust_radius", "eta", "return_all", "ctol", "hessian_update", "fd_step",
-            "vectorized", "parallel", "history", "names", "noise", "trust_scaling"}
 
 
 def _check_unconstrained(bounds, constraints):
@@ -44,52 +41,12 @@ def _check_unconstrained(bounds, constraints):
         raise ValueError(f"constraints are not supported: {hint}")
 
 
-def _solver_options(n, options):
-    unknown = sorted(set(options) - _OPTIONS)
-    if unknown:
-        warnings.warn(f"Unknown solver options: {', '.join(unknown)}", OptimizeWarning,
-                      stacklevel=3)
-    gtol = options.get("gtol", options.get("tol"))
-    gtol = 1e-5 if gtol is None else float(gtol)
-    maxiter = options.get("maxiter")
-    maxiter = 500 * n if maxiter is None else int(maxiter)
-    update = options.get("hessian_update", "sr1")
-    if update not in ("sr1", "fd"):
-        raise ValueError(f"hessian_update must be 'sr1' or 'fd'; got {update!r}")
-    if not (gtol > 0 and maxiter >= 0):
-        raise ValueError(f"need gtol > 0 and maxiter >= 0; got gtol={gtol}, maxiter={maxiter}")
-    scaling = options.get("trust_scaling", "none")
-    if scaling not in ("none", "hessian", "x"):
-        raise ValueError(f"trust_scaling must be 'none', 'hessian' or 'x'; got {scaling!r}")
-    delta0 = float(options.get("initial_trust_radius", 1.0))
-    delta_max = float(options.get("max_trust_radius", np.inf))
-    eta = float(options.get("eta", 0.15))
-    if not (0 < delta0 <= delta_max and 0 <= eta < 0.25):
-        raise ValueError("need 0 < initial_trust_radius <= max_trust_radius and "
-                         f"0 <= eta < 1/4; got {delta0}, {delta_max}, {eta}")
-    return SolverOptions(
-        gtol=gtol, maxiter=maxiter, initial_trust_radius=delta0, max_trust_radius=delta_max,
-        eta=eta, ctol=float(options.get("ctol", 0.0)), hessian_update=update,
-        fd_step=options.get("fd_step"), names=_names(n, options.get("names")),
-        noise=bool(options.get("noise", True)), trust_scaling=scaling)
-
-
-def _names(n, names):
-    """Parameter names for the certificate: None or n strings (ValueError otherwise)."""
-    if names is None:
-        return None
-    if isinstance(names, str) or not all(isinstance(s, str) for s in names):
-        raise TypeError(f"names must be a sequence of str; got {names!r}")
-    names = tuple(names)
-    if len(names) != n:
-        raise ValueError(f"names has {len(names)} entries but x0 has {n}")
-    return names
-
-
 def _wrap_callback(callback):
     """scipy's rule: ``intermediate_result`` as only parameter -> OptimizeResult."""
     if callback is None:
         return None
+    if not callable(callback):
+        raise TypeError(f"callback must be callable; got {type(callback).__name__}")
     try:
         params = set(inspect.signature(callback).parameters)
     except (TypeError, ValueError):
@@ -100,8 +57,8 @@ def _wrap_callback(callback):
 
 
 class _Reporter:
-    """Receives each :class:`~curvopt._status.Iterate` from the loop: history, allvecs,
-    the ``disp`` log, and the user callback (after each iteration but the last)."""
+    """Receives each :class:`~curvopt.trust_region.Iterate` from the loop: history,
+    allvecs, the ``disp`` log, and the user callback (after each iteration but the last)."""
 
     def __init__(self, callback, disp, keep):
         self.callback, self.disp, self.keep = _wrap_callback(callback), disp, keep
@@ -120,18 +77,41 @@ class _Reporter:
             self.callback(row)
 
 
-def _message(status, cert):
+def _names(cert, idx):
+    return ", ".join(str(cert.names[i]) if cert is not None and cert.names is not None
+                     else f"x[{i}]" for i in idx)
+
+
+def _message(status, cert, ray, names):
     msg = status.message
     if cert is not None and status == Status.DEGENERATE_MINIMUM and cert.flat_parameters:
-        msg += f" Flat parameters: {cert.flat_parameters}."
+        msg += f" Flat parameters: {', '.join(map(str, cert.flat_parameters))}."
     if cert is not None and status == Status.INCONCLUSIVE and cert.inconclusive:
         msg += f" {cert.inconclusive}"
+    if status == Status.NO_FINITE_MINIMIZER and ray is not None:
+        msg += " " + _divergence(ray, names)
     return msg
+
+
+def _divergence(ray, names):
+    """What the NO_FINITE_MINIMIZER ending rests on, and the parameters that diverge."""
+    d = np.abs(ray.direction) / max(float(np.abs(ray.direction).max()), 1e-300)
+    idx = np.flatnonzero(d > 0.3)
+    who = ", ".join(names[i] if names else f"x[{i}]" for i in idx)
+    basis = {
+        "unbounded": f"f falls monotonically along the ray x + t d (see `res.ray`) to "
+                     f"{ray.f_far:.6g} at t = {ray.t_far:.3g}",
+        "asymptote": "f fell along the run and is constant (below its rounding level) "
+                     f"along x + t d out to t = {ray.t_far:.3g}",
+        "path": "f fell a hundredfold below zero at each of the last 4 runaway checks "
+                "(along a curved path: straight probes cannot follow it)",
+    }[ray.outcome]
+    return f"Evidence: {basis}; diverging parameters: {who}."
 
 
 def minimize(fun, x0, args=(), jac=None, hess=None, hessp=None, bounds=None,
              constraints=(), callback=None, **options):
-    """Minimize a smooth f with second-order steps; stop only on a certificate.
+    """Minimize a smooth f with second-order steps; stop only on evidence.
 
     Parameters
     ----------
@@ -150,40 +130,21 @@ def minimize(fun, x0, args=(), jac=None, hess=None, hessp=None, bounds=None,
     callback : callable, optional
         ``callback(xk)`` or ``callback(intermediate_result)`` after each iteration.
     **options
-        scipy names: ``gtol`` (default 1e-5; stationary means ||grad f|| <= gtol
-        max(1, |f|), certified with the gradient's error bound; ``tol`` sets it too),
-        ``maxiter`` (500 n, not scipy's 200 n: an iteration here costs one gradient
-        (n to 2n + 1 evaluations) and an SR1 update, and quasi-Newton iterations are
-        more numerous than Newton ones: on Meyer (MGH 10) trust-exact with the exact
-        Hessian needs 256 iterations, the SR1 loop ~950; ``maxfev`` is the real budget),
-        ``disp``, ``initial_trust_radius`` (1.0),
-        ``max_trust_radius`` (default inf, not scipy's 1000: a badly scaled problem whose
-        minimizer is 1e6 away needs the radius to keep doubling; N&W Alg. 4.1 caps it only
-        to keep steps finite), ``eta`` (0.15), ``return_all``. curvopt's:
-        ``maxfev`` (budget of f evaluations, never exceeded), ``ctol`` (a certified minimum
-        needs lam_min - lam_err > ctol, else it is reported degenerate; default 0),
-        ``hessian_update`` ('sr1' default, or 'fd': FD Hessian at every accepted point),
-        ``fd_step`` (absolute finite-difference step, scalar or per coordinate),
-        ``vectorized``, ``parallel`` (see :class:`~curvopt.objective.Objective`),
-        ``history`` (return per-iterate records in ``res.history``: x, f, norm(g),
-        lam_min, radius, step kind, ``curvature`` of the cheap model at every iterate and
-        the certificate's ``classification`` where one was made; see
-        :class:`~curvopt._status.Iterate`), ``names`` (parameter names, passed to the
-        certificate so its report and ``flat_parameters`` show them), ``noise`` (default
-        True: with no user gradient, estimate the noise of f at x0 once, ECnoise, 6-18
-        evaluations, so finite-difference steps fit float32 or noisy objectives),
-        ``trust_scaling`` ('none' default: the Euclidean ball; 'hessian': More's (1978)
-        ellipsoid from sqrt|diag H|; 'x': radius relative to max(1, |x_i|); see
-        :func:`curvopt._secant.trust_scaling`).
+        See :mod:`curvopt.options` for every option, its default and its source. scipy's
+        names: ``gtol`` (optional absolute gradient tolerance; ``tol`` sets it),
+        ``maxiter``, ``disp``, ``initial_trust_radius``, ``max_trust_radius``, ``eta``,
+        ``return_all``; curvopt's: ``maxfev``, ``maxtime``, ``stall``, ``ctol``,
+        ``hessian_update``, ``fd_step``, ``noise``, ``trust_scaling``, ``names``,
+        ``vectorized``, ``history``.
 
     Returns
     -------
     OptimizeResult
         x, fun, jac, hess, nit, nfev, njev, nhev, status, success, message, plus
         ``certificate`` (:class:`~curvopt.certificate.Certificate` at x, or None when no
-        certificate was made: the budget left none, the callback raised
-        ``StopIteration``, or no finite stencil could be built, status 7), ``history``
-        and ``allvecs`` when asked.
+        certificate was made), ``ray`` (for NO_FINITE_MINIMIZER: the probe along which f
+        kept falling), ``history`` and ``allvecs`` when asked. ``success`` is True only
+        for MINIMUM and DEGENERATE_MINIMUM (see :class:`~curvopt.status.Status`).
     """
     _check_unconstrained(bounds, constraints)
     jac = None if (isinstance(jac, str) and jac in _FD_STRINGS) or jac is False else jac
@@ -192,25 +153,25 @@ def minimize(fun, x0, args=(), jac=None, hess=None, hessp=None, bounds=None,
         raise TypeError("hess must be a callable; quasi-Newton strategies are built in")
     x = np.asarray(x0)
     if x.ndim > 1:
-        raise ValueError("'x0' must only have one dimension.")
+        raise ValueError(f"x0 must be 1-D; got shape {x.shape}")
     args = args if isinstance(args, tuple) else (args,)
+    opts = parse_options(x.size, options)
+    reporter = _Reporter(callback, opts.disp, opts.history or opts.return_all)
     obj = Objective(fun, np.atleast_1d(x), args, jac=jac, hess=hess, hessp=hessp,
-                    vectorized=bool(options.get("vectorized", False)),
-                    parallel=bool(options.get("parallel", False)),
-                    maxfev=options.get("maxfev"))
-    opts = _solver_options(obj.n, options)
-    keep = bool(options.get("history", False)) or bool(options.get("return_all", False))
-    reporter = _Reporter(callback, bool(options.get("disp", False)), keep)
+                    vectorized=opts.vectorized, maxfev=opts.maxfev)
     run = solve(obj, opts, reporter)
     res = OptimizeResult(
         x=run.x, fun=run.f, jac=run.g, hess=run.H, nit=run.nit, nfev=obj.nfev,
         njev=obj.njev, nhev=obj.nhev, status=int(run.status), success=run.status.success,
-        message=_message(run.status, run.certificate), certificate=run.certificate)
-    if options.get("history", False):
+        message=_message(run.status, run.certificate, run.ray, opts.names),
+        certificate=run.certificate)
+    if run.ray is not None:
+        res.ray = run.ray
+    if opts.history:
         res.history = list(reporter.rows)
-    if options.get("return_all", False):
+    if opts.return_all:
         res.allvecs = [row.x for row in reporter.rows]
-    if options.get("disp", False):
+    if opts.disp:
         print(res.message)
         print(f"         Current function value: {run.f:.6g}\n         Iterations: {run.nit}"
               f"\n         Function evaluations: {obj.nfev}")

@@ -19,8 +19,10 @@ from __future__ import annotations
 import numpy as np
 
 from curvopt.certificate import Certificate, certify, check_options
+from curvopt.fd.noise import assumed_noise
 from curvopt.model import local_model
 from curvopt.objective import Objective, validate_x0
+from curvopt.options import parse_options
 
 __all__ = ["check"]
 
@@ -70,9 +72,7 @@ def _check_derivative_shapes(jac, hess, x: np.ndarray, args: tuple) -> None:
 
 
 def check(fun_or_result, x=None, args=(), jac=None, hess=None, *, hessp=None,
-          gtol: float = 1e-5, names=None, loading: float = 0.3, step=None,
-          vectorized: bool = False, parallel: bool = False, maxfev=None,
-          hess_err=None, jac_err=None) -> Certificate:
+          hess_err=None, jac_err=None, loading: float = 0.3, **options) -> Certificate:
     """Certify a point: minimum, saddle, maximum, degenerate, not stationary or inconclusive.
 
     Parameters
@@ -89,17 +89,17 @@ def check(fun_or_result, x=None, args=(), jac=None, hess=None, *, hessp=None,
         g and H are central finite differences with error estimates.
     hessp : callable, optional
         Exact Hessian-vector product, passed on to the objective.
-    gtol, names, loading :
-        Passed to :func:`curvopt.certificate.certify`.
-    step : float or array, optional
-        Finite-difference step override (see :func:`curvopt.model.local_model`).
-    vectorized, parallel, maxfev :
-        Evaluation options of :class:`curvopt.objective.Objective`.
     hess_err, jac_err : float or array, optional
         Known elementwise error bounds of ``hess`` (shape (n, n) or scalar) and ``jac``
-        ((n,) or scalar).  Without them the bounds are the rounding level of the
+        ((n,) or scalar). Without them the bounds are the rounding level of the
         derivative's dtype, and a float32 Hessian's error is measured (a float64 call of
         hess at the same x, or ECnoise along a line); see :func:`curvopt.model.local_model`.
+    loading : float
+        Passed to :func:`curvopt.certificate.certify` (which parameters are flat).
+    **options
+        The options of :mod:`curvopt.options` that apply to one point: ``gtol``
+        (optional absolute tolerance), ``names``, ``fd_step`` (Hessian step), ``noise``
+        (True: ECnoise; a float: the known noise of f), ``vectorized``, ``maxfev``.
 
     Returns
     -------
@@ -109,7 +109,7 @@ def check(fun_or_result, x=None, args=(), jac=None, hess=None, *, hessp=None,
     ------
     ValueError
         Missing, empty, non-finite or wrong-length point; f or g not finite at the point;
-        jac / hess of the wrong shape or not finite.
+        jac / hess of the wrong shape or not finite; a bad option (named).
     TypeError
         fun (or jac, hess) not callable.
     """
@@ -121,14 +121,22 @@ def check(fun_or_result, x=None, args=(), jac=None, hess=None, *, hessp=None,
     if not callable(fun):
         raise TypeError(f"fun must be callable; got {type(fun).__name__}"
                         + (" (use check(result, fun) for an OptimizeResult)" if fun is None else ""))
-    check_options(gtol, loading)
+    names = options.get("names")
     names = None if names is None else tuple(str(s) for s in names)
     point = _point(point, names)
+    opts = parse_options(point.size, {**options, "names": names}, ignore=_MINIMIZE_ONLY)
+    check_options(opts.gtol, loading)
     obj = Objective(fun, point, args, jac=jac, hess=hess, hessp=hessp,
-                    vectorized=vectorized, parallel=parallel, maxfev=maxfev)
+                    vectorized=opts.vectorized, maxfev=opts.maxfev)
     x0 = obj.x0
     f0 = _first_value(obj, x0)
     _check_derivative_shapes(jac, hess, x0, obj.args)
-    model = local_model(obj, x0, f0=f0, errors=True, step=step, hess_err=hess_err,
-                        jac_err=jac_err)
-    return certify(model, gtol=gtol, names=names, loading=loading)
+    noise = None
+    if opts.noise is not True:
+        noise = assumed_noise(obj, f0, None if opts.noise is False else opts.noise)
+    model = local_model(obj, x0, f0=f0, noise=noise, errors=True, step=opts.fd_step,
+                        hess_err=hess_err, jac_err=jac_err)
+    return certify(model, gtol=opts.gtol, names=names, loading=loading)
+
+
+_MINIMIZE_ONLY = ()

@@ -7,8 +7,9 @@ Prints the certificate of :func:`curvopt.check.check` (or its ``to_dict()`` as J
 code  meaning
 ====  ==========================================================
 0     certified minimum
-1     error while evaluating the function (it raised)
-2     usage or input error (bad option, module, point, file, args)
+1     the user's function (or jac, hess) raised an exception, of any type
+2     usage or input error (bad option, point, file, args; a module that cannot be
+      imported, has a syntax error or fails at import)
 3     saddle
 4     maximum
 5     degenerate (flat directions)
@@ -18,7 +19,8 @@ code  meaning
 
 MODULE is a dotted module name importable from the current directory, or a path to a
 ``.py`` file; FUNCTION may be dotted (``Class.method``). Write negative first coordinates
-as ``--x=-1,2`` (argparse would read ``-1,2`` as an option).
+as ``--x=-1,2`` (argparse would read ``-1,2`` as an option). With ``--json`` errors are
+printed as JSON too: ``{"schema": 2, "error": {"kind", "exit_code", "type", "message"}}``.
 """
 from __future__ import annotations
 
@@ -42,6 +44,33 @@ class InputError(ValueError):
     """Bad command-line input (exit code 2)."""
 
 
+class UserFunctionError(Exception):
+    """An exception raised inside the user's function (exit code 1)."""
+
+    def __init__(self, name, exc):
+        super().__init__(f"{name} raised {type(exc).__name__}: {exc}")
+        self.original = exc
+
+
+class _Guarded:
+    """A user callable whose exceptions are marked as the user's (not curvopt's). numba
+    functions are left as they are (their compiled loops would be lost)."""
+
+    def __init__(self, fun, name):
+        self.fun, self.name = fun, name
+
+    def __call__(self, *args):
+        try:
+            return self.fun(*args)
+        except Exception as exc:  # noqa: BLE001 -- any failure of the user's code
+            raise UserFunctionError(self.name, exc) from exc
+
+
+def _guard(fun, name):
+    from numba.extending import is_jitted
+    return fun if fun is None or is_jitted(fun) else _Guarded(fun, name)
+
+
 def _load_module(spec: str):
     if spec.endswith(".py"):
         path = Path(spec)
@@ -49,14 +78,18 @@ def _load_module(spec: str):
             raise InputError(f"no such file: {spec}")
         mspec = importlib.util.spec_from_file_location(path.stem, path)
         module = importlib.util.module_from_spec(mspec)
-        mspec.loader.exec_module(module)
+        try:
+            mspec.loader.exec_module(module)
+        except Exception as exc:  # noqa: BLE001 -- SyntaxError, errors at import
+            raise InputError(f"cannot import {spec}: {type(exc).__name__}: {exc}") from exc
         return module
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:
         return importlib.import_module(spec)
-    except ImportError as exc:
-        raise InputError(f"cannot import module {spec!r}: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 -- ImportError, SyntaxError, errors at import
+        raise InputError(f"cannot import module {spec!r}: {type(exc).__name__}: {exc}") \
+            from exc
 
 
 def resolve(target: str):
@@ -127,7 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--args", help="extra arguments as a JSON list (lists become arrays)")
     p.add_argument("--jac", metavar="MODULE:FUNCTION", help="exact gradient")
     p.add_argument("--hess", metavar="MODULE:FUNCTION", help="exact Hessian")
-    p.add_argument("--gtol", type=float, default=1e-5, help="relative gradient tolerance")
+    p.add_argument("--gtol", type=float, default=None,
+                   help="optional absolute gradient tolerance (scipy's meaning)")
     p.add_argument("--names", help="comma-separated parameter names")
     p.add_argument("--json", action="store_true", help="print the certificate as JSON")
     return parser
@@ -135,17 +169,32 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _run(ns) -> int:
     from curvopt.check import check
-    fun = resolve(ns.target)
-    jac = resolve(ns.jac) if ns.jac else None
-    hess = resolve(ns.hess) if ns.hess else None
+    fun = _guard(resolve(ns.target), "the function")
+    jac = _guard(resolve(ns.jac), "jac") if ns.jac else None
+    hess = _guard(resolve(ns.hess), "hess") if ns.hess else None
     x = _parse_x(ns.x) if ns.x is not None else _read_x_file(ns.x_file)
     names = ns.names.split(",") if ns.names else None
     try:
-        cert = check(fun, x, _parse_args(ns.args), jac=jac, hess=hess, gtol=ns.gtol, names=names)
+        cert = check(fun, x, _parse_args(ns.args), jac=jac, hess=hess, gtol=ns.gtol,
+                     names=names)
+    except UserFunctionError:
+        raise
     except (ValueError, TypeError) as exc:
         raise InputError(str(exc)) from exc
     print(json.dumps(cert.to_dict(), indent=2) if ns.json else str(cert))
     return EXIT_CODES[cert.classification]
+
+
+def _fail(ns, code, kind, exc, text):
+    if ns is not None and getattr(ns, "json", False):
+        from curvopt.certificate import SCHEMA
+        print(json.dumps({"schema": SCHEMA, "error": {
+            "kind": kind, "exit_code": code, "type": type(exc).__name__, "message": text}},
+            indent=2))
+    else:
+        print(f"curvopt: {'error' if kind == 'usage' else 'evaluation failed'}: {text}",
+              file=sys.stderr)
+    return code
 
 
 def main(argv=None) -> int:
@@ -157,8 +206,9 @@ def main(argv=None) -> int:
     try:
         return _run(ns)
     except InputError as exc:
-        print(f"curvopt: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except Exception as exc:  # noqa: BLE001 -- CLI boundary: user code failed, exit 1
-        print(f"curvopt: evaluation failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return EXIT_EVALUATION_ERROR
+        return _fail(ns, EXIT_USAGE, "usage", exc, str(exc))
+    except UserFunctionError as exc:
+        return _fail(ns, EXIT_EVALUATION_ERROR, "evaluation", exc.original, str(exc))
+    except Exception as exc:  # noqa: BLE001 -- CLI boundary: anything else while evaluating
+        return _fail(ns, EXIT_EVALUATION_ERROR, "evaluation", exc,
+                     f"{type(exc).__name__}: {exc}")

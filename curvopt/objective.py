@@ -1,47 +1,36 @@
-"""The objective f: validation, evaluation paths, exact counting, budget, best point.
+"""The objective f: validation, one evaluation interface, exact counting, budget, best point.
 
-Three evaluation paths, chosen automatically:
+:class:`Objective` wraps ``fun(x, *args)`` (and the optional ``jac``, ``hess``, ``hessp``)
+once, validates x0 and every output, and evaluates batches of points through one
+interface, :meth:`Objective.values`, on the backend chosen at construction
+(:mod:`curvopt.evaluation`: compiled loops for an ``@njit`` objective, a vectorized call,
+or a plain loop). Every evaluation of f is counted in ``nfev``; a batch that would exceed
+``maxfev`` is not evaluated at all (:class:`BudgetExhausted`), so ``nfev <= maxfev``
+always. The best point seen is kept.
 
-* ``jit``: ``fun`` (or the function inside scipy's ``MemoizeJac``, used for ``jac=True``)
-  is a numba dispatcher.  Batches of points are evaluated in compiled loops that call
-  ``fun(x, *args)`` with no Python call per evaluation (:mod:`curvopt._stencils`);
-* ``vectorized``: ``fun(X, *args)`` takes an (n, m) array of m points and returns m values;
-* ``python``: any other callable, evaluated in a plain loop.
-
-``nfev`` counts every evaluation of f in every path.  When an evaluation would exceed
-``maxfev`` it is not made and :class:`BudgetExhausted` is raised.
+The precision of f (``f_eps``) is fixed by the first evaluation: float32 when x0 is
+float32 or f returns a float32, float64 otherwise; likewise for the user's derivatives.
+A Python objective always receives a fresh copy of x.
 """
 from __future__ import annotations
 
 import numpy as np
-from numba.core.errors import TypingError
-from numba.core.registry import CPUDispatcher
 
-from curvopt import _stencils
+from curvopt.evaluation import (JitBackend, PythonBackend, VectorizedBackend, as_batch,
+                                batch_size, is_jitted, materialize, smallest)
 
-__all__ = ["Objective", "BudgetExhausted", "NonFiniteError", "validate_x0", "is_jit_function"]
+__all__ = ["Objective", "BudgetExhausted", "NonFiniteError", "validate_x0"]
+
+EPS = {np.dtype(np.float32): float(np.finfo(np.float32).eps),
+       np.dtype(np.float64): float(np.finfo(np.float64).eps)}
 
 
 class BudgetExhausted(RuntimeError):
-    """Raised before an evaluation that would exceed ``maxfev``."""
+    """Raised before a batch of evaluations that would exceed ``maxfev``."""
 
 
 class NonFiniteError(ValueError):
     """f is not finite at a point where a finite value is required."""
-
-
-def is_jit_function(fun):
-    """True when ``fun`` is a numba CPU dispatcher (an ``@njit`` function; under
-    NUMBA_DISABLE_JIT=1 ``@njit`` returns the plain function and this is False)."""
-    return isinstance(fun, CPUDispatcher)
-
-
-def _unwrap_memoize(fun):
-    """(inner, first): the function inside scipy's MemoizeJac, and whether it returns (f, g)."""
-    inner = getattr(fun, "fun", None)
-    if inner is not None and callable(getattr(fun, "derivative", None)):
-        return inner, True
-    return fun, False
 
 
 def validate_x0(x0, name="x0"):
@@ -60,8 +49,7 @@ def validate_x0(x0, name="x0"):
     if x.ndim > 1:
         raise ValueError(f"{name} must be 1-D; got shape {x.shape}")
     x = np.atleast_1d(x)
-    dtype = np.float32 if x.dtype == np.float32 else np.float64
-    x = np.array(x, dtype=dtype)
+    x = np.array(x, dtype=np.float32 if x.dtype == np.float32 else np.float64)
     if x.size == 0:
         raise ValueError(f"{name} is empty: it must have at least one element")
     if not np.isfinite(x).all():
@@ -70,16 +58,67 @@ def validate_x0(x0, name="x0"):
     return x
 
 
-def _as_scalar(out):
-    """float(out) for a scalar or size-1 real output; ValueError otherwise."""
+def as_scalar(out, who="fun"):
+    """float(out) for a real scalar or size-1 real array; ValueError naming ``who`` else."""
     if isinstance(out, float):
         return out
+    if out is None:
+        raise ValueError(f"{who} returned None; it must return a real scalar")
     arr = np.asarray(out)
-    if arr.size != 1:
-        raise ValueError(f"fun must return a scalar; it returned an array of shape {arr.shape}")
     if arr.dtype.kind not in "biuf":
-        raise ValueError(f"fun must return a real scalar; got dtype {arr.dtype}")
+        raise ValueError(f"{who} must return a real scalar; got {type(out).__name__} "
+                         f"of dtype {arr.dtype}")
+    if arr.size != 1:
+        raise ValueError(f"{who} must return a scalar; it returned an array of shape "
+                         f"{arr.shape}")
     return float(arr.reshape(()))
+
+
+def _as_array(out, shape, who):
+    """A user derivative as a float64 array of ``shape``; ValueError naming ``who`` else."""
+    if out is None:
+        raise ValueError(f"{who} returned None; expected an array of shape {shape}")
+    arr = np.asarray(out.toarray() if hasattr(out, "toarray") else out)
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{who} must return real numbers; got dtype {arr.dtype}")
+    if arr.size != int(np.prod(shape)) or (arr.ndim > 1 and arr.shape != shape):
+        raise ValueError(f"{who} returned shape {arr.shape} for x of length {shape[0]}; "
+                         f"expected {shape}")
+    return arr.astype(np.float64).reshape(shape), _eps_of(arr)
+
+
+def _eps_of(a):
+    return EPS[np.dtype(np.float32)] if a.dtype == np.float32 else EPS[np.dtype(np.float64)]
+
+
+class _Pair:
+    """``fun`` returning (f, g) (``jac=True``): f and g from one call, memoized by x."""
+
+    def __init__(self, fun):
+        self.fun, self.x, self.g = fun, None, None
+
+    def __call__(self, x, *args):
+        out = self.fun(x, *args)
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise ValueError("with jac=True, fun must return a pair (f, g); got "
+                             f"{type(out).__name__}")
+        self.x, self.g = np.array(x, copy=True), out[1]
+        return out[0]
+
+    def derivative(self, x, *args):
+        if self.x is None or not np.array_equal(self.x, x):
+            self(x, *args)
+        return self.g
+
+
+def _unwrap(fun):
+    """(inner, first): the function inside a (f, g) memoizer -- scipy's wrapper for
+    ``jac=True`` exposes it as ``fun.fun`` next to ``fun.derivative`` -- and whether it
+    returns (f, g)."""
+    inner = getattr(fun, "fun", None)
+    if inner is not None and callable(getattr(fun, "derivative", None)):
+        return inner, True
+    return fun, False
 
 
 class Objective:
@@ -88,224 +127,113 @@ class Objective:
     Parameters
     ----------
     fun : callable
-        ``fun(x, *args) -> float``.  A numba dispatcher selects the compiled path.
+        ``fun(x, *args) -> float``. A numba ``@njit`` function is evaluated in compiled
+        loops; with ``vectorized`` it takes an (n, m) array and returns m values.
     x0 : array_like
-        Starting point, validated by :func:`validate_x0`.
+        Starting point, validated by :func:`validate_x0`; sets n and the dtype of x.
     args : tuple
         Extra arguments passed to ``fun``, ``jac``, ``hess``, ``hessp``.
     jac, hess, hessp : callable or None
-        User derivatives.  ``jac=True`` means ``fun`` returns ``(f, g)``.
+        User derivatives. ``jac=True`` means ``fun`` returns ``(f, g)``.
     vectorized : bool
         ``fun`` accepts an (n, m) array and returns m values.
-    parallel : bool
-        Use numba threads (``prange``) for the Hessian stencil in the jit path.
     maxfev : int or None
         Budget of function evaluations.
     """
 
     def __init__(self, fun, x0, args=(), *, jac=None, hess=None, hessp=None,
-                 vectorized=False, parallel=False, maxfev=None):
+                 vectorized=False, maxfev=None):
         if not callable(fun):
             raise TypeError(f"fun must be callable; got {type(fun).__name__}")
         self.x0 = validate_x0(x0)
-        self.n = self.x0.shape[0]
-        self.dtype = self.x0.dtype
-        self.args = args if isinstance(args, tuple) else (args,)   # as scipy.optimize
+        self.n, self.dtype = self.x0.shape[0], self.x0.dtype
+        self.args = args if isinstance(args, tuple) else (args,)     # as scipy.optimize
         if jac is True:
-            fun, jac = _memoize(fun)
+            fun = _Pair(fun)
+            jac = fun.derivative
         for name, d in (("jac", jac), ("hess", hess), ("hessp", hessp)):
             if d is not None and not callable(d):
                 raise TypeError(f"{name} must be callable or None; got {d!r}")
+        if maxfev is not None and (int(maxfev) != maxfev or maxfev < 1):
+            raise ValueError(f"maxfev must be a positive integer; got {maxfev!r}")
         self.fun, self.jac, self._hess, self._hessp = fun, jac, hess, hessp
-        inner, first = _unwrap_memoize(fun)
         self.vectorized = bool(vectorized)
-        self.is_jit = is_jit_function(inner) and not self.vectorized
-        self._jit_fun, self._jit_first = inner, first
-        self.parallel = bool(parallel)
-        if maxfev is not None and int(maxfev) < 1:
-            raise ValueError(f"maxfev must be a positive integer; got {maxfev}")
         self.maxfev = None if maxfev is None else int(maxfev)
         self.nfev = self.njev = self.nhev = 0
         self.best_x, self.best_f = None, np.inf
-        self.f_eps = _EPS[self.dtype]
-        self.noise = None  # NoiseEstimate, set by curvopt.noise.noise_level
-        self.jac_eps = self.hess_eps = self.f_eps   # unit roundoff of the last jac / hess output
-        self._kernels = None
+        self.eps_x = EPS[self.dtype]
+        self.f_eps = self.jac_eps = self.hess_eps = self.eps_x
+        self._fixed = False
+        self.backend = self._backend(fun)
 
-    # -- bookkeeping ---------------------------------------------------------------
+    def _backend(self, fun):
+        if self.vectorized:
+            return VectorizedBackend(self._vector)
+        inner, first = _unwrap(fun)
+        python = PythonBackend(self._scalar)
+        if is_jitted(inner):
+            return JitBackend(inner, self.args, first, python)
+        return python
+
+    # -- calls of the user's function ---------------------------------------------
+    def _scalar(self, x):
+        out = self.fun(x, *self.args)
+        self._precision(out)
+        return as_scalar(out)
+
+    def _vector(self, X):
+        out = np.asarray(self.fun(X, *self.args))
+        self._precision(out)
+        m = X.shape[1]
+        if out.shape not in ((m,), (1, m)):
+            raise ValueError(f"vectorized fun must return {m} values for an ({self.n}, {m}) "
+                             f"input; got shape {out.shape}")
+        return out.astype(np.float64).ravel()
+
+    def _precision(self, out):
+        """Fix f_eps at the first evaluation (float32 output -> float32 precision)."""
+        if not self._fixed:
+            if getattr(out, "dtype", None) == np.float32:
+                self.f_eps = max(self.f_eps, EPS[np.dtype(np.float32)])
+            self._fixed = True
+
+    # -- evaluation ------------------------------------------------------------------
+    def point(self, x, name="x"):
+        """x as a contiguous array of the objective's dtype and shape (ValueError else)."""
+        x = np.ascontiguousarray(x, dtype=self.dtype)
+        if x.shape != (self.n,):
+            raise ValueError(f"{name} must have shape ({self.n},); got {x.shape}")
+        return x
+
     def _charge(self, m):
         if self.maxfev is not None and self.nfev + m > self.maxfev:
             raise BudgetExhausted(
                 f"maxfev = {self.maxfev} reached ({self.nfev} used, {m} more needed)")
 
-    def _note_dtype(self, out):
-        if getattr(out, "dtype", None) == np.float32:
-            self.f_eps = max(self.f_eps, float(np.finfo(np.float32).eps))
-
-    def _update_best(self, fx, x):
-        if fx < self.best_f:  # False for NaN
-            self.best_f, self.best_x = fx, np.array(x, dtype=self.dtype)
-
-    def _x(self, x):
-        x = np.ascontiguousarray(x, dtype=self.dtype)
-        if x.shape != (self.n,):
-            raise ValueError(f"x must have shape ({self.n},); got {x.shape}")
-        return x
-
-    # -- evaluation ----------------------------------------------------------------
     def f(self, x):
-        """f(x) as a float: one counted evaluation."""
-        x = self._x(x)
-        self._charge(1)
-        if self.vectorized:
-            return float(self._call_vectorized(x[None, :])[0])
-        out = self.fun(x, *self.args)
-        self.nfev += 1
-        self._note_dtype(out)
-        fx = _as_scalar(out)
-        self._update_best(fx, x)
-        return fx
+        """f(x) as a float: one counted evaluation (on a copy of x)."""
+        return float(self.values(self.point(x)[None, :])[0])
 
-    def _call_vectorized(self, X):
-        out = np.asarray(self.fun(np.ascontiguousarray(X.T), *self.args))
-        self.nfev += X.shape[0]
-        self._note_dtype(out)
-        if out.shape not in ((X.shape[0],), (1, X.shape[0])):
-            raise ValueError(f"vectorized fun must return {X.shape[0]} values for an "
-                             f"({self.n}, {X.shape[0]}) input; got shape {out.shape}")
-        return out.astype(np.float64).ravel()
-
-    def f_many(self, X):
-        """f at each row of X (shape (m, n)): m counted evaluations, array (m,)."""
-        X = np.asarray(X, dtype=self.dtype)
-        if X.ndim != 2 or X.shape[1] != self.n:
-            raise ValueError(f"X must have shape (m, {self.n}); got {X.shape}")
-        self._charge(X.shape[0])
-        if X.shape[0] == 0:
+    def values(self, batch):
+        """f at every point of a batch, in order: a :class:`~curvopt.evaluation.Changes`
+        or an (m, n) array; m counted evaluations, a float64 array (m,)."""
+        batch = as_batch(batch, self.n, self.dtype)
+        m = batch_size(batch)
+        self._charge(m)
+        if m == 0:
             return np.empty(0)
-        vals = self._jit("f_many", np.ascontiguousarray(X)) if self.is_jit else None
-        if self.vectorized:
-            vals = self._call_vectorized(X)
-        elif vals is not None:
-            self.nfev += X.shape[0]
-        else:
-            vals = np.empty(X.shape[0])
-            for k in range(X.shape[0]):
-                vals[k] = self.f(X[k])
-            return vals
-        k = int(vals.argmin())                       # the first NaN, if there is one
-        if vals[k] != vals[k]:
-            k = int(np.argmin(np.where(np.isnan(vals), np.inf, vals)))
-        self._update_best(vals[k], X[k])
+        vals = self.backend(batch, self.n)
+        self.nfev += m
+        k, v = smallest(vals)
+        if v < self.best_f:
+            self.best_f, self.best_x = v, materialize(batch, k)
         return vals
 
-    @property
-    def kernels(self):
-        """Compiled loops specialized to this objective (built on first use)."""
-        if self._kernels is None:
-            fc = (not self._jit_first and self.args == () and self.dtype == np.float64
-                  and type(getattr(self._jit_fun, "_cache", None)).__name__ != "NullCache")
-            self._kernels = _kernel_cache(self._jit_fun, self._jit_first, fc)
-        return self._kernels
+    def remaining(self):
+        """Evaluations left in the budget (None: unlimited)."""
+        return None if self.maxfev is None else self.maxfev - self.nfev
 
-    def axis_values(self, x, xp, xm):
-        """(fp, fm) with fp[i] = f(x with x_i -> xp[i]), fm[i] likewise: 2n evaluations."""
-        x = self._x(x)
-        self._charge(2 * self.n)
-        X = np.repeat(x[None, :], 2 * self.n, axis=0)
-        idx = np.arange(self.n)
-        X[2 * idx, idx] = xp
-        X[2 * idx + 1, idx] = xm
-        vals = self.f_many(X)
-        return vals[0::2], vals[1::2]
-
-    def cross_values(self, x, xp, xm, chunk=4096):
-        """F (4, n, n): F[s, i, j] = f(x with x_i, x_j -> corner s) for i < j.
-
-        Corners s = 0, 1, 2, 3 are (xp_i, xp_j), (xp_i, xm_j), (xm_i, xp_j), (xm_i, xm_j).
-        2n(n-1) evaluations.
-        """
-        x = self._x(x)
-        n = self.n
-        self._charge(2 * n * (n - 1))
-        F = np.zeros((4, n, n))
-        I, J = _stencils.pair_index(n)
-        for c in range(0, I.size, chunk):
-            i, j = I[c:c + chunk], J[c:c + chunk]
-            for s, (ci, cj) in enumerate(((xp, xp), (xp, xm), (xm, xp), (xm, xm))):
-                X = np.repeat(x[None, :], i.size, axis=0)
-                X[np.arange(i.size), i] = ci[i]
-                X[np.arange(i.size), j] = cj[j]
-                F[s, i, j] = self.f_many(X)
-        return F
-
-    def _jit(self, name, *a):
-        """Run a compiled loop, or None after switching to the Python path for good when
-        numba cannot compile it (e.g. an @njit f that returns an array)."""
-        k = self.kernels
-        if name == "stencil" and self.parallel:
-            if "parallel" not in k:
-                k["parallel"] = k["stencil_parallel"]()
-            name = "parallel"
-        try:
-            return k[name](*a, self.args)
-        except TypingError:
-            self.is_jit = False
-            return None
-
-    def hess_values(self, x, xp, xm, xp2, xm2, f0):
-        """Values of the 2n^2-point Hessian stencil and their summary.
-
-        Returns ``(fp2, fm2, F, fmax, nbad)``: axis values at xp2/xm2, cross values
-        (see :meth:`cross_values`), max |f| and the number of non-finite values.
-        """
-        x = self._x(x)
-        self._charge(2 * self.n * self.n)
-        out = self._jit("stencil", x, xp, xm, xp2, xm2) if self.is_jit else None
-        if out is not None:
-            fp2, fm2, F = out
-            self.nfev += 2 * self.n * self.n
-        else:
-            fp2, fm2 = self.axis_values(x, xp2, xm2)
-            F = self.cross_values(x, xp, xm)
-        fmax, nbad, best, kind, i, j = _stencils.summarize(float(f0), fp2, fm2, F)
-        if kind >= 0 and best < self.best_f:
-            y = np.array(x, dtype=self.dtype)
-            if kind < 2:
-                y[i] = (xp2 if kind == 0 else xm2)[i]
-            else:
-                y[i] = (xp if kind < 4 else xm)[i]
-                y[j] = (xp if kind in (2, 4) else xm)[j]
-            self._update_best(float(best), y)
-        return fp2, fm2, F, float(fmax), int(nbad)
-
-    def hess_fused(self, x, f0, c, hv):
-        """The whole Hessian stencil in ONE compiled call (:func:`curvopt._stencils._fused`):
-        target steps ``hv`` (or c max(1, |x_i|) when hv is empty), representable steps at
-        h and ~2h, the 2n^2 values, H, g and their summary.
-
-        Returns ``(H, buf)`` as the kernel does (views: :func:`curvopt._stencils.fused_views`),
-        or None when this objective has no serial compiled stencil (then use
-        :meth:`hess_values`); nothing is evaluated when a step rounds to zero (None too).
-        """
-        if not self.is_jit or self.parallel:
-            return None
-        self._charge(2 * self.n * self.n)
-        try:
-            out = self.kernels["fused"](x, c, hv, f0, self.args)
-        except TypingError:
-            self.is_jit = False
-            return None
-        if out is None or out[1][0] == 0.0:
-            return None
-        self.nfev += 2 * self.n * self.n
-        buf = out[1]
-        if buf[4] >= 0.0 and buf[3] < self.best_f:
-            stats, _, aux, _ = _stencils.fused_views(buf, self.n)
-            self._update_best(float(stats[3]), _best_point(x, aux, stats, self.dtype))
-        return out
-
-    # -- user derivatives ----------------------------------------------------------
+    # -- user derivatives --------------------------------------------------------------
     @property
     def has_grad(self):
         return self.jac is not None
@@ -323,67 +251,32 @@ class Objective:
         if self.jac is None:
             return None
         self.njev += 1
-        out = np.asarray(self.jac(self._x(x), *self.args))
-        self.jac_eps = max(self.f_eps, _eps_of(out))
-        return out.astype(np.float64).reshape(self.n)
+        g, eps = _as_array(self.jac(self.point(x).copy(), *self.args), (self.n,),
+                           "jac (the gradient)")
+        self.jac_eps = max(self.f_eps, eps)
+        return g
 
     def hess(self, x):
         """User Hessian at x (counted in nhev), or None when absent."""
         if self._hess is None:
             return None
         self.nhev += 1
-        H = self._hess(self._x(x), *self.args)
-        H = np.asarray(H.toarray() if hasattr(H, "toarray") else H)
-        self.hess_eps = max(self.f_eps, _eps_of(H))
-        return H.astype(np.float64).reshape(self.n, self.n)
+        H, eps = _as_array(self._hess(self.point(x).copy(), *self.args), (self.n, self.n),
+                           "hess")
+        self.hess_eps = max(self.f_eps, eps)
+        return H
 
     def hessp(self, x, v):
         """User Hessian-vector product at x (counted in nhev), or None when absent."""
         if self._hessp is None:
             return None
         self.nhev += 1
-        out = np.asarray(self._hessp(self._x(x), np.asarray(v, dtype=self.dtype), *self.args))
-        self.hess_eps = max(self.f_eps, _eps_of(out))
-        return out.astype(np.float64).reshape(self.n)
+        out = self._hessp(self.point(x).copy(), np.asarray(v, dtype=self.dtype), *self.args)
+        Hv, eps = _as_array(out, (self.n,), "hessp")
+        self.hess_eps = max(self.f_eps, eps)
+        return Hv
 
-
-def _best_point(x, aux, stats, dtype):
-    """The stencil point where ``summarize`` found the smallest value (kind >= 0)."""
-    kind, i, j = int(stats[4]), int(stats[5]), int(stats[6])
-    y = np.array(x, dtype=dtype)
-    if kind < 2:
-        y[i] = aux[4 if kind == 0 else 5, i]
-    else:
-        y[i] = aux[2 if kind < 4 else 3, i]
-        y[j] = aux[2 if kind in (2, 4) else 3, j]
-    return y
-
-
-def _eps_of(a):
-    """Machine epsilon of a floating array's dtype (float64's for other kinds)."""
-    return float(np.finfo(a.dtype).eps) if a.dtype.kind == "f" else float(np.finfo(np.float64).eps)
-
-
-_KERNELS = {}
-_EPS = {np.dtype(t): float(np.finfo(t).eps) for t in (np.float32, np.float64)}
-
-
-def _kernel_cache(fun, first, fc=False):
-    """One set of compiled loops per (objective, convention), kept for the process.
-
-    ``fc``: the cacheable first-class-function loops (:func:`curvopt._stencils.make_fc_kernels`)
-    instead of closures over ``fun``."""
-    key = (id(fun), first, fc)
-    hit = _KERNELS.get(key)
-    if hit is None or hit[0] is not fun:
-        make = _stencils.make_fc_kernels if fc else (lambda f: _stencils.make_jit_kernels(f, first))
-        hit = (fun, make(fun))
-        _KERNELS[key] = hit
-    return hit[1]
-
-
-def _memoize(fun):
-    """(f, jac) from a function returning (f, g) (jac=True), sharing one evaluation."""
-    from scipy.optimize._optimize import MemoizeJac
-    m = MemoizeJac(fun)
-    return m, m.derivative
+    def raw_hess(self, x):
+        """The user's hess called on x exactly as given (for a precision probe)."""
+        self.nhev += 1
+        return self._hess(x, *self.args)

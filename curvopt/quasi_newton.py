@@ -1,76 +1,85 @@
-"""Quasi-Newton upkeep of the loop's model between FD Hessians.
+"""Quasi-Newton upkeep of the loop's model between finite-difference Hessians.
 
-Gradients, the symmetric rank-one (SR1) update, a 2-evaluation check of the negative
-curvature an SR1 estimate suggests, the curvature class of the model for the history, and
-the diagonal scaling of an ellipsoidal trust region.
-
-After an accepted step the loop takes only a gradient and updates H by
+After an accepted step the loop takes only a gradient and updates H by the symmetric
+rank-one formula
 
     H+ = H + r r' / (r's),   r = y - H s,   s = x+ - x,   y = g+ - g
 
 (SR1, Nocedal & Wright 2006 eq. 6.24), skipped when |r's| < 1e-8 ||s|| ||r|| (eq. 6.26).
-Unlike BFGS it can represent negative curvature.
+Unlike BFGS it can represent negative curvature; a negative eigenvalue of the estimate is
+checked by a second difference of f along its eigenvector (:func:`confirm_curvature`).
 
-The gradient is the user's when given; otherwise finite differences of f by
-:func:`curvopt.differentiate.fd_gradient` (steps from the relative noise eps_f stored on
-the objective, N&W 2006 sec. 8.1; Gill, Murray & Wright 1981 sec. 8.6):
+The gradient (:func:`loop_gradient`) is the user's when given; otherwise finite
+differences of f (N&W 2006 sec. 8.1; Gill, Murray & Wright 1981 sec. 8.6), with eps_f the
+relative noise of f:
 
     forward   h_i = eps_f^(1/2) max(1, |x_i|)   n evaluations,  error h |H_ii| / 2 + rounding
     central   h_i = eps_f^(1/3) max(1, |x_i|)   2n evaluations, error h^2 |f'''| / 6 + rounding
 
-Forward differences are used while ||g|| > sqrt(gtol) max(1, |f|) and their error is below
-1% of ||g|| ("far" from stationarity); central differences otherwise, at the loop's
-per-coordinate steps when it has them (:func:`curvopt.model.gradient_steps`). The size of the
-error reported with g (``g_tol``, the hard-case threshold of the subproblem) is the
-rounding part of the bound, plus the forward truncation h |H_ii| / 2.
+Forward differences while "far" from stationarity (:func:`is_far`), central otherwise, at
+the loop's per-coordinate steps when it has them. The size of the error reported with g
+(``g_tol``, the hard-case threshold of the subproblem) is the rounding part of the
+bound, plus the forward truncation h |H_ii| / 2.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from curvopt.differentiate import fd_gradient
+from curvopt.fd.estimates import gradient_estimate
+from curvopt.fd.steps import default_steps
 from curvopt.objective import NonFiniteError
 
-__all__ = ["loop_gradient", "is_far", "sr1", "confirm_curvature", "curvature_class",
+__all__ = ["LoopGradient", "loop_gradient", "is_far", "sr1", "confirm_curvature",
            "trust_scaling"]
 
 SR1_SKIP = 1e-8                   # N&W (2006) eq. 6.26
 
 
-def _rel(obj):
-    """Relative noise of f that sets the steps: the stored ECnoise estimate, or f_eps."""
-    return float(obj.noise.step_rel) if obj.noise is not None else obj.f_eps
+@dataclass(frozen=True)
+class LoopGradient:
+    """A gradient for the loop: g, the size of its error, whether it was taken at x by
+    central differences or the user (``at_x``; False for forward differences), and the
+    central steps (None unless a central FD estimate)."""
+
+    g: np.ndarray
+    g_tol: float
+    at_x: bool
+    steps: np.ndarray | None = None
 
 
-def is_far(obj, x, f, g, H, gtol):
-    """Forward differences suffice: ||g|| > sqrt(gtol) max(1, |f|) and their error
-    h |H_ii| / 2 + 2 eps_f |f| / h (N&W 2006 eq. 8.3-8.4) is below 1% of ||g||."""
+def is_far(x, f, g, H, rel):
+    """Forward differences suffice: their error h |H_ii| / 2 + 2 eps_f |f| / h
+    (N&W 2006 eqs. 8.3-8.4, h = eps_f^(1/2) max(1, |x_i|)) is below 1% of ||g||."""
     gnorm = float(np.linalg.norm(g))
-    rel = _rel(obj)
-    h = np.sqrt(rel) * np.maximum(1.0, np.abs(np.asarray(x, float)))
+    h = default_steps(x, rel, "forward")
     err = float(np.linalg.norm(h * np.abs(np.diag(H)) / 2 + 2 * rel * abs(f) / h))
-    return gnorm > np.sqrt(gtol) * max(1.0, abs(f)) and err < 0.01 * gnorm
+    return err < 0.01 * gnorm
 
 
-def loop_gradient(obj, x, f, far=False, H=None, step=None):
-    """(g, g_tol, at_x): the user gradient; else forward differences when ``far`` (with
-    the truncation bound from diag(H)), central otherwise or where a forward point is not
-    finite; ``at_x`` False for the forward estimate. ``g_tol`` is the size of the error.
-    ``step``: absolute per-coordinate central steps (:func:`curvopt.model.gradient_steps`), else the
-    default rule."""
+def loop_gradient(obj, x, f, sigma, rel, far=False, H=None, steps=None):
+    """The loop's gradient at x (a :class:`LoopGradient`): the user's; else forward
+    differences when ``far`` (with the truncation bound from diag(H)), central otherwise
+    or where a forward point is not finite; ``sigma`` is the noise of f at x, ``rel`` the
+    relative noise that sets the steps. ``steps``: central steps per coordinate (e.g.
+    from third derivatives), else the default rule."""
     if obj.has_grad:
         g = obj.grad(x)
-        return g, 10 * obj.f_eps * float(np.linalg.norm(g)), True
+        return LoopGradient(g, 10 * obj.jac_eps * float(np.linalg.norm(g)), True)
     if far:
         try:
             deriv = None if H is None else np.abs(np.diag(H))
-            res = fd_gradient(obj, x, f, scheme="forward", deriv=deriv)
-            err = res.error if deriv is not None else res.rounding
-            return res.df, float(np.linalg.norm(err)), False
+            est = gradient_estimate(obj, x, f, sigma, default_steps(x, rel, "forward"),
+                                    scheme="forward", errors=False, deriv=deriv)
+            err = est.error if deriv is not None else est.rounding
+            return LoopGradient(est.value, float(np.linalg.norm(err)), False)
         except NonFiniteError:
             pass
-    res = fd_gradient(obj, x, f, scheme="central", step=step)
-    return res.df, float(np.linalg.norm(res.rounding)), True
+    h = default_steps(x, rel, "central") if steps is None else steps
+    est = gradient_estimate(obj, x, f, sigma, h, scheme="central", errors=False)
+    return LoopGradient(est.value, float(np.linalg.norm(est.rounding)), True, est.step)
+
 
 def sr1(H, s, y):
     """Symmetric rank-one update, N&W (2006) eq. 6.24 with the skip rule eq. 6.26."""
@@ -81,21 +90,19 @@ def sr1(H, s, y):
     return H + np.outer(r, r) / denom
 
 
-def confirm_curvature(obj, x, f, H):
+def confirm_curvature(obj, x, f, H, rel):
     """Check the negative eigenvalues of an SR1 estimate H by second differences of f.
 
     Along the bottom unit eigenvector v,
     c = 2 (h- f+ - (h+ + h-) f + h+ f-) / (h+ h- (h+ + h-))
-    with f+- = f(x +- h v) (2 evaluations; h = eps_f^(1/4) max(1, |x|'|v|), N&W 2006
-    sec. 8.1, the central second difference along v for the representable h+-). H is
-    corrected by the rank-one term (c - v'Hv) vv', so that v'Hv = c: a spurious negative
-    eigenvalue is replaced by the measured curvature, at 2 evaluations instead of the
-    2n^2 + 1 of an FD Hessian. Repeated while the bottom eigenvalue is negative and the
-    previous one was spurious (c >= 0); stops at the first confirmed one (c < 0, kept for
-    the trust-region step to exploit). Returns the corrected H, or None when a value is
-    not finite (the caller rebuilds the FD Hessian).
+    with f+- = f(x +- h v) (2 evaluations; h = eps_f^(1/4) max(1, |x|'|v|), the central
+    second difference along v for the representable h+-). H is corrected by the rank-one
+    term (c - v'Hv) vv', so that v'Hv = c: a spurious negative eigenvalue is replaced by
+    the measured curvature, at 2 evaluations instead of the 2n^2 + 1 of an FD Hessian.
+    Repeated while the bottom eigenvalue is negative and the previous one was spurious
+    (c >= 0); stops at the first confirmed one (c < 0). Returns the corrected H, or None
+    when a value is not finite (the caller rebuilds the FD Hessian).
     """
-    rel = _rel(obj)
     xf = np.asarray(x, float)
     for _ in range(obj.n):
         lam, V = np.linalg.eigh(H)
@@ -105,7 +112,7 @@ def confirm_curvature(obj, x, f, H):
         h = rel ** 0.25 * max(1.0, float(np.abs(xf) @ np.abs(v)))
         xp, xm = (xf + h * v).astype(x.dtype), (xf - h * v).astype(x.dtype)
         hp, hm = (xp.astype(float) - xf) @ v, (xf - xm.astype(float)) @ v
-        fp, fm = obj.f(xp), obj.f(xm)
+        fp, fm = obj.values(np.stack([xp, xm]))
         if not (np.isfinite(fp) and np.isfinite(fm)) or hp <= 0 or hm <= 0:
             return None
         c = 2.0 * (hm * fp - (hp + hm) * f + hp * fm) / (hp * hm * (hp + hm))
@@ -113,17 +120,6 @@ def confirm_curvature(obj, x, f, H):
         if c < 0:
             return H
     return H
-
-
-def curvature_class(lam, f_eps):
-    """Class of H from its ascending eigenvalues, zero meaning within sqrt(eps_f) max|lam|
-    (the relative accuracy of an FD Hessian at step eps_f^(1/4)); no error bounds."""
-    tol = np.sqrt(f_eps) * float(np.max(np.abs(lam)))
-    if lam[0] > tol:
-        return "positive definite"
-    if lam[-1] < -tol:
-        return "negative definite"
-    return "indefinite" if lam[0] < -tol and lam[-1] > tol else "singular"
 
 
 def trust_scaling(mode, x, H, d=None):

@@ -7,13 +7,16 @@ parameters, standard errors, and what kept the decision open.
 """
 from __future__ import annotations
 
+import numpy as np
+
 _HEADLINE = {
     "minimum": "MINIMUM (certified: stationary, every eigenvalue certified > 0)",
     "saddle": "SADDLE (stationary, eigenvalues of both signs certified)",
     "maximum": "MAXIMUM (stationary, every eigenvalue certified < 0)",
     "degenerate": "DEGENERATE (stationary, no certified negative curvature, "
                   "eigenvalue(s) indistinguishable from 0)",
-    "not_stationary": "NOT STATIONARY (gradient certified above tolerance)",
+    "not_stationary": "NOT STATIONARY (gradient certified nonzero, with a decrease of f "
+                      "that f can resolve left)",
     "inconclusive": "INCONCLUSIVE",
 }
 
@@ -24,7 +27,7 @@ def _label(c, i: int) -> str:
 
 def _eigen_lines(c, shown: int = 10) -> list[str]:
     n = c.lam.size
-    idx = list(range(n)) if n <= shown else list(range(shown // 2)) + list(range(n - shown // 2, n))
+    idx = list(range(n)) if n <= shown + 1 else list(range(shown // 2)) + list(range(n - shown // 2, n))
     out = [f"  eigenvalues of H (each +- {c.lam_err:.3g}: Weyl bound + eigh rounding):"]
     for j, k in enumerate(idx):
         if j and k != idx[j - 1] + 1:
@@ -36,16 +39,25 @@ def _eigen_lines(c, shown: int = 10) -> list[str]:
     return out
 
 
+def _stationarity_line(c) -> str:
+    st = {True: "stationary", False: "not stationary", None: "undecided"}[c.stationary]
+    line = f"  gradient: ||g|| = {c.grad_norm:.3e} +- {c.grad_err:.3e} -> {st}"
+    if c.stationary and c.stationarity:
+        from curvopt.certificate import STATIONARITY
+        line += f" ({STATIONARITY[c.stationarity]})"
+    return line
+
+
 def format_report(c) -> str:
     """The multi-line text report of a :class:`~curvopt.certificate.Certificate`."""
     src = "exact (user callable)" if c.exact_hessian else "finite differences"
-    st = {True: "stationary", False: "not stationary", None: "undecided"}[c.stationary]
     lines = [f"curvopt certificate: {_HEADLINE[c.classification]}",
              f"  f = {c.f:.10g}   n = {c.x.size}   nfev = {c.nfev}   Hessian: {src}",
-             f"  gradient: ||g|| = {c.grad_norm:.3e} +- {c.grad_err:.3e}, "
-             f"tolerance {c.grad_tol:.3e} -> {st}"]
-    if c.rel_grad is not None:
-        lines.append(f"  Newton decrement g'H^-1g / max(1,|f|) = {c.rel_grad:.3e}")
+             _stationarity_line(c)]
+    if c.decrement is not None:
+        lines.append(f"  decrease of f the model still allows <= {c.decrement:.3e} "
+                     f"(resolution of f {c.resolution:.3e}); minimizer within "
+                     f"{c.newton_step:.3e} along the curved directions")
     lines += _eigen_lines(c)
     lines.append(f"  condition number {c.cond:.3e}, effective rank {c.rank}/{c.x.size}")
     if c.curvature_along_grad is not None:
@@ -55,13 +67,32 @@ def format_report(c) -> str:
         d = ", ".join(f"{v:.3g}" for v in c.negative_directions[:, k][:10])
         lines.append(f"  negative-curvature direction {k}: ({d}{', ...' if c.x.size > 10 else ''})")
     if c.flat_parameters:
-        lines.append("  flat parameters (load on eigenvalues indistinguishable from 0): "
-                     + ", ".join(str(p) for p in c.flat_parameters))
+        lines.append("  flat parameters (load on directions where the quadratic model "
+                     "cannot decide): " + ", ".join(str(p) for p in c.flat_parameters))
+    if c.evidence:
+        lines.append(f"  evidence: {c.evidence}")
     if c.standard_errors is not None:
         se = ", ".join(f"{_label(c, i)}={s:.4g}" for i, s in enumerate(c.standard_errors[:10]))
         lines.append(f"  standard errors sqrt(diag(H^-1)): {se}{' ...' if c.x.size > 10 else ''}")
     if c.se_warning:
         lines.append(f"  warning: {c.se_warning}")
     if c.inconclusive:
-        lines.append(f"  inconclusive: {c.inconclusive}")
+        label = "inconclusive" if c.classification == "inconclusive" else "note"
+        lines.append(f"  {label}: {c.inconclusive}")
     return "\n".join(lines)
+
+
+def jsonable(v):
+    """A JSON-ready copy: python floats/lists; NaN -> None, +-inf -> "inf"/"-inf"."""
+    if isinstance(v, np.ndarray):
+        return [jsonable(u) for u in v.tolist()]
+    if isinstance(v, (list, tuple)):
+        return [jsonable(u) for u in v]
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        v = float(v)
+        return None if np.isnan(v) else (v if np.isfinite(v) else ("inf" if v > 0 else "-inf"))
+    return v

@@ -82,6 +82,19 @@ class Spectrum:
         return np.abs(self.lam) <= self.lam_err if self.estimated else np.zeros(self.lam.shape, bool)
 
 
+def definiteness(lam, f_eps) -> str:
+    """Definiteness of H from its ascending eigenvalues, without error bounds: zero
+    means within sqrt(eps_f) max|lam| (the relative accuracy of an FD Hessian at step
+    eps_f^(1/4)). One of ``"positive definite"``, ``"negative definite"``,
+    ``"indefinite"``, ``"singular"`` (the words the history and the plots use)."""
+    tol = np.sqrt(f_eps) * float(np.max(np.abs(lam)))
+    if lam[0] > tol:
+        return "positive definite"
+    if lam[-1] < -tol:
+        return "negative definite"
+    return "indefinite" if lam[0] < -tol and lam[-1] > tol else "singular"
+
+
 def symmetrize(H) -> np.ndarray:
     """Return ``(H + H') / 2``, the nearest symmetric matrix in any unitarily invariant norm."""
     H = np.asarray(H)

@@ -1,24 +1,21 @@
-"""Termination codes of the curvopt solver, each with its message; the loop's records.
+"""Termination codes of the curvopt solver, each with its message.
 
 One enum, one message per code (the pattern of Optim.jl's termination codes). The integer
 values follow scipy's conventions where scipy has one: ``0`` is success, ``1`` is the
 iteration limit, ``99`` is scipy's code for a callback that raised ``StopIteration``.
 
-``success`` is True only for codes that rest on a convergence certificate: ``MINIMUM``
-(stationary, smallest Hessian eigenvalue certified positive) and ``DEGENERATE_MINIMUM``
-(stationary, no certified negative curvature, some eigenvalues indistinguishable from 0).
-
-Also the records the loop shares with the public API (the options/status layer):
-:class:`SolverOptions` and :class:`Iterate` (one row of ``OptimizeResult.history``).
+``success`` is True only for codes that rest on a certificate of a minimum: ``MINIMUM``
+(stationary at this precision, every Hessian eigenvalue certified positive -- or resolved
+positive by probes of f) and ``DEGENERATE_MINIMUM`` (stationary, no certified negative
+curvature, and along the directions the quadratic model cannot decide, values of f --
+straight and curved probes, both signs, out to far distances -- never fell below f(x)
+beyond its noise). What each ending rests on is written out in docs/certificates.md.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntEnum
 
-import numpy as np
-
-__all__ = ["Status", "SolverOptions", "Iterate"]
+__all__ = ["Status"]
 
 
 class Status(IntEnum):
@@ -36,11 +33,15 @@ class Status(IntEnum):
     NOT_STATIONARY = 5
     ESCAPE_FAILED = 6
     NONFINITE = 7
+    NO_FINITE_MINIMIZER = 8
+    MAXTIME = 9
+    INTERRUPTED = 10
+    STALLED = 11
     CALLBACK_STOP = 99
 
     @property
     def success(self) -> bool:
-        """True only where a certificate supports a (possibly degenerate) minimum."""
+        """True only where the evidence supports a (possibly degenerate) minimum."""
         return self in (Status.MINIMUM, Status.DEGENERATE_MINIMUM)
 
     @property
@@ -50,13 +51,14 @@ class Status(IntEnum):
 
 
 _MESSAGES = {
-    Status.MINIMUM: "Certified local minimum: gradient zero within its error bound and "
-                    "smallest Hessian eigenvalue certified positive.",
+    Status.MINIMUM: "Certified local minimum: stationary at this precision and every "
+                    "Hessian eigenvalue certified positive.",
     Status.MAXITER: "Maximum number of iterations has been exceeded.",
     Status.MAXFEV: "Maximum number of function evaluations has been exceeded.",
-    Status.DEGENERATE_MINIMUM: "Stationary point with no certified negative curvature, but "
-                               "some Hessian eigenvalues are indistinguishable from zero "
-                               "(degenerate minimum: flat or non-identifiable directions).",
+    Status.DEGENERATE_MINIMUM: "Degenerate minimum: stationary, no certified negative "
+                               "curvature, and along the flat directions (eigenvalues "
+                               "indistinguishable from zero) probes of f never fell below "
+                               "f beyond its noise: flat or non-identifiable directions.",
     Status.INCONCLUSIVE: "Progress stopped, but the certificate is inconclusive at this "
                          "precision (see `certificate.inconclusive`).",
     Status.NOT_STATIONARY: "Progress stopped, but the gradient is certified nonzero: the "
@@ -66,45 +68,13 @@ _MESSAGES = {
                           "decreased f.",
     Status.NONFINITE: "The objective is not finite at finite-difference points around the "
                       "current x, so no model (or certificate) could be built there.",
+    Status.NO_FINITE_MINIMIZER: "No finite minimizer: f decreases along a ray as far as it "
+                                "was probed (the minimum is at infinity or f is unbounded "
+                                "below).",
+    Status.MAXTIME: "Maximum time (maxtime) has been exceeded.",
+    Status.INTERRUPTED: "Interrupted (KeyboardInterrupt): the best point so far is "
+                        "returned.",
+    Status.STALLED: "Progress stalled: f decreased by less than its resolution over the "
+                    "last iterations, and no certificate could be made.",
     Status.CALLBACK_STOP: "`callback` raised `StopIteration`.",
 }
-
-
-@dataclass(frozen=True)
-class SolverOptions:
-    """Options of the loop (see :func:`curvopt._minimize.minimize` for the user view)."""
-
-    gtol: float = 1e-5
-    maxiter: int = 200
-    initial_trust_radius: float = 1.0
-    max_trust_radius: float = float("inf")
-    eta: float = 0.15
-    ctol: float = 0.0
-    hessian_update: str = "sr1"
-    fd_step: object = None
-    names: tuple | None = None
-    noise: bool = True
-    trust_scaling: str = "none"
-
-
-@dataclass(frozen=True)
-class Iterate:
-    """One row of the history: the iterate after an iteration (nit 0: the start).
-
-    ``curvature`` is the class of the loop's cheap model Hessian at the time (FD, SR1 or
-    exact), from the eigenvalues the step already computed, with no error bounds and no
-    extra evaluations: ``"positive definite"``, ``"negative definite"``, ``"indefinite"``
-    or ``"singular"`` (eigenvalues within sqrt(eps_f) max|lam| of 0 and none of the other
-    sign), None when H was not finite. ``classification`` is the certificate's verdict
-    (with error bounds), present only at points that were certified, else None.
-    """
-
-    nit: int
-    x: np.ndarray
-    f: float
-    grad_norm: float
-    lam_min: float
-    delta: float
-    kind: str
-    classification: str | None
-    curvature: str | None = None

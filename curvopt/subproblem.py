@@ -31,13 +31,13 @@ reports a saddle.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
 __all__ = ["Step", "solve_trust_region", "negative_curvature_step",
-           "damped_trust_region_step", "cauchy_step"]
+           "damped_trust_region_step", "cauchy_step", "unscale"]
 
 _EPS = np.finfo(float).eps
 
@@ -90,9 +90,11 @@ def _secular_root(gt, c, delta, maxiter=200):
             hi = t
         if abs(norm_p - delta) <= 4 * _EPS * delta or hi - lo <= 4 * _EPS * hi:
             return t
-        # Newton on phi(t) = 1/delta - 1/||p(t)||: phi' = -(sum q^2 / (c+t)) / ||p||^3
-        dphi = -float(np.sum(q * q / (c + t))) / norm_p**3
-        t_new = t - (1.0 / delta - 1.0 / norm_p) / dphi if dphi != 0 else -1.0
+        # Newton on phi(t) = 1/delta - 1/||p(t)||, phi' = -(sum q^2 / (c+t)) / ||p||^3:
+        # t+ = t + (||p|| / delta - 1) / r with r = sum(q^2 / (c+t)) / ||p||^2, a weighted
+        # mean of 1/(c+t) (written so that nothing overflows for huge ||p|| or delta)
+        r = float(np.sum((q / norm_p) ** 2 / (c + t))) if norm_p > 0 else 0.0
+        t_new = t + (norm_p / delta - 1.0) / r if r > 0 else -1.0
         t = t_new if lo < t_new < hi else (0.5 * (lo + hi) if lo == 0 else np.sqrt(lo * hi))
     return hi                     # not converged: the feasible side of the bracket
 
@@ -147,9 +149,14 @@ def solve_trust_region(g, lam, V, delta, *, g_tol=None, lam_tol=None):
                 return Step(p, "newton", False, 0.0, _pred(g, lam, pt, p))
             if norm_rest <= delta:                       # hard case, lam1 < 0
                 return _hard_case(g, lam, V, gt, pt, delta, shift)
+    if not float(np.linalg.norm(gt)) / delta > 0:       # g = 0 (or below delta's scale)
+        return _hard_case(g, lam, V, gt, np.zeros(n), delta, shift)
     t = _secular_root(gt, c, delta)
     pt = -gt / (c + t)
-    pt *= min(1.0, delta / float(np.linalg.norm(pt)))   # ||p|| <= delta to rounding
+    norm_pt = float(np.linalg.norm(pt))
+    if not norm_pt > 0:                                 # g below the rounding of c + t
+        return _hard_case(g, lam, V, gt, np.zeros(n), delta, shift)
+    pt *= min(1.0, delta / norm_pt)                     # ||p|| <= delta to rounding
     p = V @ pt
     return Step(p, "boundary", False, shift + t, _pred(g, lam, pt, p))
 
@@ -226,3 +233,12 @@ def damped_trust_region_step(g, H, delta, maxiter=60):
     if best is None or best.predicted_reduction < cauchy.predicted_reduction:
         return cauchy
     return best
+
+
+def unscale(step, d):
+    """The step of the scaled subproblem in q = D p (gradient D^-1 g, Hessian
+    D^-1 H D^-1: same inertia, same predicted reduction; N&W 2006 sec. 4.5) mapped back
+    to p = q / d; ``d`` = 1.0 (a scalar) means no scaling."""
+    if np.all(np.asarray(d) == 1.0):
+        return step
+    return replace(step, p=step.p / d, alt=None if step.alt is None else step.alt / d)

@@ -85,7 +85,7 @@ def power_iteration(hessp, n, maxiter=200, tol=1e-10, seed=SEED):
 def fd_hessp(problem):
     """v -> H v from central differences of the gradient (curvopt.differentiate.hessp)."""
     from curvopt import hessp
-    return lambda v: hessp(problem.f, problem.x0, v, jac=problem.grad).ddf
+    return lambda v: hessp(problem.f, problem.x0, v, jac=problem.grad).value
 
 
 def compare(problem, maxiter):

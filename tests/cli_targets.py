@@ -53,3 +53,12 @@ def broken(x):
 
 
 not_callable = 3.0
+
+
+def raises_value_error(x):
+    """The user's own ValueError (e.g. a failed domain check inside a model)."""
+    raise ValueError("negative variance in the model")
+
+
+def raises_type_error(x):
+    return None + x[0]

@@ -19,12 +19,13 @@ def known(lam, seed=0):
     return 0.5 * (H + H.T)
 
 
-def model(H, g=None, f=1.0, g_err=1e-10, H_err=1e-9, exact=False):
+def model(H, g=None, f=1.0, g_err=1e-10, H_err=1e-9, exact=False, noise=1e-12, step=1e-4):
     n = H.shape[0]
     g = np.zeros(n) if g is None else np.asarray(g, dtype=float)
     return LocalModel(x=np.arange(n, dtype=float), f=f, g=g, H=H,
                       g_err=np.full(n, g_err), H_err=np.full((n, n), H_err),
-                      exact_hessian=exact, nfev=7)
+                      exact_hessian=exact, nfev=7, f_noise=noise,
+                      step=None if exact else np.full(n, step))
 
 
 @pytest.mark.parametrize("lam_min, expected", [
@@ -73,20 +74,44 @@ def test_nan_errors_never_decide():
 
 
 def test_gradient_decisions_account_for_error():
-    H = known([1.0, 2.0])
-    tol = 1e-5 * 3.0                        # gtol * max(1, |f|) with f = 3
-    c = certify(model(H, g=[5 * tol, 0.0], f=3.0, g_err=1e-10))
+    """Stationarity compares what is left to gain with the resolution tau = 4 sigma of f
+    and the finite-difference stencil: the rule of the certificate module."""
+    H = np.diag([1.0, 2.0])
+    # a certified nonzero gradient whose smallest possible gain clears tau
+    c = certify(model(H, g=[1e-3, 0.0], g_err=1e-10))
     assert c.classification == "not_stationary" and c.stationary is False
-    assert c.grad_tol == pytest.approx(tol)
-    c = certify(model(H, g=[0.9 * tol, 0.0], f=3.0, g_err=0.2 * tol))
+    # the largest possible gain below tau: stationary by gain
+    c = certify(model(H, g=[1e-6, 0.0], g_err=1e-10))
+    assert c.classification == "minimum" and c.stationarity == "gain"
+    assert c.decrement == pytest.approx((1e-6 + 1e-10) ** 2 / 2 / (1.0 - c.lam_err), rel=1e-6)
+    # gradient zero within its error, the minimizer within the stencil: by location
+    c = certify(model(H, g=[1e-6, 0.0], g_err=2e-6, noise=0.0))
+    assert c.classification == "minimum" and c.stationarity == "location"
+    # gradient zero within its error, minimizer possibly beyond the stencil: weak
+    c = certify(model(H, g=[1e-4, 0.0], g_err=2e-4, noise=0.0, step=1.5e-4))
+    assert c.classification == "degenerate" and c.stationarity == "weak"
+    assert c.flat_parameters == (0,) and c.flat_directions.shape == (2, 1)
+    # certified nonzero but the gain might be below tau: undecided
+    c = certify(model(H, g=[3e-6, 0.0], g_err=2e-6, noise=1e-12))
     assert c.classification == "inconclusive" and c.stationary is None
-    assert "straddles" in c.inconclusive
-    c = certify(model(H, g=[0.0, 0.0], f=3.0, g_err=2 * tol))
-    assert c.stationary is None and "exceeds the tolerance" in c.inconclusive
-    c = certify(model(H, g=[0.5 * tol, 0.0], f=3.0, g_err=0.1 * tol))
-    assert c.classification == "minimum"
-    c = certify(model(np.diag([1.0, -1.0]), g=[0.9 * tol, 0.0], f=3.0, g_err=0.2 * tol))
+    assert "resolution" in c.inconclusive
+    # ... and with negative curvature certified it is not a minimum either way
+    c = certify(model(np.diag([1.0, -1.0]), g=[3e-6, 0.0], g_err=2e-6))
     assert "not a minimum" in c.inconclusive and c.negative_directions.shape[1] == 1
+    # the user's absolute gtol (scipy's meaning) also decides
+    c = certify(model(H, g=[1e-3, 0.0]), gtol=1e-2)
+    assert c.classification == "minimum" and c.stationarity == "gtol"
+
+
+def test_stationarity_does_not_depend_on_a_constant_added_to_f():
+    """f + c: the tolerance never scales with |f|; only the noise does (precision)."""
+    H = np.diag([2.0, 2.0])
+    for c0 in (0.0, 1e3, 1e7):
+        noise = max(2.2e-16 * c0, 1e-16)
+        c = certify(model(H, g=[-2.0, -2.0], g_err=1e-9 * max(c0, 1), f=1.0 + c0, noise=noise))
+        assert c.classification == "not_stationary"
+    far = certify(model(H, g=[2e12, -2e12], g_err=600.0, f=2e24, noise=4e8, step=1.2e8))
+    assert far.classification == "not_stationary"
 
 
 def test_standard_errors_newton_decrement_and_warning():
@@ -95,11 +120,10 @@ def test_standard_errors_newton_decrement_and_warning():
     c = certify(model(H, g=g, f=-2.0), names=["a", "b", "c"])
     Hinv = np.linalg.inv(H)
     assert np.allclose(c.standard_errors, np.sqrt(np.diag(Hinv)), rtol=1e-12)
-    assert c.rel_grad == pytest.approx(g @ Hinv @ g / 2.0, rel=1e-10)
+    assert c.decrement >= g @ Hinv @ g / 2.0
     assert c.se_warning == ""
     c = certify(model(known([-0.5, 2.0, 4.0])))
     assert c.standard_errors is None and "not certified positive definite" in c.se_warning
-    assert c.rel_grad is None
 
 
 def test_curvature_along_gradient_and_longest_decreasing_step():
@@ -128,8 +152,11 @@ def test_flat_parameters_follow_the_null_eigenspace():
 
 def test_exact_hessian_uses_rounding_bound_only():
     H = known([1e-9, 1.0, 2.0])
-    c = certify(model(H, H_err=0.0, exact=True))
+    c = certify(model(H, H_err=0.0, exact=True, g_err=1e-20))
     assert c.classification == "minimum" and c.lam_err < 1e-14
+    # with a gradient error of 1e-10 the minimizer may lie 0.1 away along lam = 1e-9
+    c = certify(model(H, H_err=0.0, exact=True, g_err=1e-10))
+    assert c.classification == "degenerate" and c.stationarity == "weak"
     assert "exact" in str(c)
 
 
@@ -141,6 +168,7 @@ def test_report_and_json():
     d = c.to_dict()
     json.dumps(d, allow_nan=False)
     assert d["classification"] == "saddle" and d["names"] == ["x", "y"]
+    assert d["schema"] == 2 and d["stationarity"] in ("gain", "location")
     assert all(type(u) is float for u in d["lam"])
     assert type(d["is_minimum"]) is bool and type(d["rank"]) is int
     d = certify(model(np.diag([-1.0, 1.0]), g=[1.0, 0.0])).to_dict()
@@ -149,9 +177,11 @@ def test_report_and_json():
     assert set(CLASSES) >= {c.classification}
 
 
-def test_large_report_is_truncated():
+def test_large_report_is_truncated_but_never_hides_one_eigenvalue():
     c = certify(model(known(np.linspace(1, 2, 30))))
     assert "more" in str(c) and len(str(c).splitlines()) < 30
+    c = certify(model(known(np.linspace(1, 2, 11))))
+    assert "more" not in str(c) and str(c).count("lam[") == 11
 
 
 @pytest.mark.parametrize("field, value, msg", [
@@ -186,7 +216,7 @@ def test_not_smooth_model_says_so_in_the_inconclusive_text():
     m = LocalModel(x=np.zeros(n), f=1.0, g=np.full(n, 1e-3), H=np.eye(n),
                    g_err=np.full(n, 1.0), H_err=np.full((n, n), 2.0), smooth=False)
     c = certify(m)
-    assert c.classification == "inconclusive"
+    assert c.classification in ("inconclusive", "degenerate") and not c.is_minimum
     assert c.inconclusive.startswith(NOT_SMOOTH)
     smooth = certify(LocalModel(**{**m.__dict__, "smooth": True}))
     assert NOT_SMOOTH not in smooth.inconclusive

@@ -121,7 +121,7 @@ def test_float32_logistic_is_not_a_saddle_and_float64_decides():
     assert c32.lam_min < 0 and c32.lam_min >= -c32.lam_err    # FD noise, not curvature
     X, t, w = _bce_data(np.float64)
     c64 = check(bce, w, args=(X, t))
-    assert c64.classification == "not_stationary" and c64.grad_norm - c64.grad_err > c64.grad_tol
+    assert c64.classification == "not_stationary" and c64.grad_norm - c64.grad_err > 0
     c32_opt = check(bce, np.linalg.solve(X, logit(t)).astype(np.float32), args=(X32, t32))
     assert c32_opt.classification in ("inconclusive", "degenerate", "minimum")
 
@@ -157,7 +157,11 @@ def test_kink_or_jump_near_x_is_flagged_and_curvature_not_certified(f, x, g_true
     assert np.all(m.g_err >= np.abs(m.g - g_true))
     assert np.all(m.H_err >= np.abs(m.H - np.diag(H_true)))
     c = check(f, x)
-    assert c.classification == "inconclusive" and np.all(np.abs(c.lam) <= c.lam_err)
+    assert c.classification in ("inconclusive", "not_stationary", "degenerate")
+    assert not c.is_minimum and c.inconclusive.startswith("f is not smooth")
+    assert np.all(np.abs(c.lam) <= c.lam_err)                  # no curvature certified
+    if c.classification == "not_stationary":                   # only where it is true
+        assert np.linalg.norm(g_true) > 0
 
 
 def hess_chain(w, X, t):

@@ -66,6 +66,38 @@ def test_evaluation_error_exit_1_and_usage_exit_2():
     assert out.returncode == 2 and "not finite" in out.stderr
 
 
+def test_any_exception_of_the_users_function_is_exit_1(capsys, monkeypatch):
+    """ValueError or TypeError raised by the user's code is an evaluation error (1), not a
+    usage error: told apart by where it is raised, not by its type."""
+    monkeypatch.chdir(TESTS)
+    for target in ("cli_targets:raises_value_error", "cli_targets:raises_type_error"):
+        assert main(["check", target, "--x", "0,0"]) == 1
+        err = capsys.readouterr().err
+        assert "evaluation failed" in err and "is x the right length" not in err
+    assert main(["check", "cli_targets:bowl", "--x", "0,0",
+                 "--jac", "cli_targets:raises_value_error"]) == 1
+
+
+def test_import_and_syntax_errors_are_exit_2_and_json_errors_are_json(tmp_path, capsys):
+    bad = tmp_path / "broken_syntax.py"
+    bad.write_text("def f(x):\n    return x +\n")
+    assert main(["check", f"{bad}:f", "--x", "0"]) == 2
+    assert "SyntaxError" in capsys.readouterr().err
+    assert main(["check", f"{bad}:f", "--x", "0", "--json"]) == 2
+    d = json.loads(capsys.readouterr().out)
+    assert d["error"]["exit_code"] == 2 and d["error"]["type"] == "InputError"
+    monkeypatch_dir = TESTS
+    import os
+    cwd = os.getcwd()
+    os.chdir(monkeypatch_dir)
+    try:
+        assert main(["check", "cli_targets:broken", "--x", "0", "--json"]) == 1
+    finally:
+        os.chdir(cwd)
+    d = json.loads(capsys.readouterr().out)
+    assert d["error"]["kind"] == "evaluation" and "always fails" in d["error"]["message"]
+
+
 @pytest.mark.parametrize("argv, msg", [
     (["cli_targets:nope", "--x", "0"], "has no attribute"),
     (["cli_targets:not_callable", "--x", "0"], "not callable"),

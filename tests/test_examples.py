@@ -125,11 +125,13 @@ def test_glm_matches_statsmodels(name):
     assert out["se_rel_diff"] <= 1e-4
 
 
-def test_poisson_from_values_only_is_honest_about_unscaled_covariates():
-    """Without the gradient the FD error swamps the tolerance: no success, no SEs."""
+def test_poisson_from_values_only_is_certified_on_unscaled_covariates():
+    """From function values alone, on unscaled percentage covariates: certified (the
+    softest direction resolved by probes of f), estimates within 1e-5 of statsmodels;
+    standard errors only if H itself is certified positive definite."""
     out = _example("glm_poisson").main(["--quick", "--no-plot", "--values-only"])
-    assert not out["success"] and out["classification"] != "minimum"
-    assert np.all(np.isnan(out["se"]))
+    assert out["success"] and out["classification"] == "minimum"
+    assert out["params_rel_diff"] <= 1e-5
 
 
 def test_statsmodels_handoff_and_check():

@@ -27,7 +27,7 @@ def test_full_path_bounds_cover():
     assert isinstance(m, LocalModel)
     assert np.all(m.H_err >= np.abs(m.H - P.hess(P.x)))
     assert np.all(m.g_err >= np.abs(m.g - P.grad(P.x)))
-    assert obj.noise is not None and m.f_noise == obj.noise.sigma
+    assert m.noise is not None and m.f_noise == m.noise.sigma and m.noise.nfev >= 6
 
 
 def test_user_hessian_and_hessp():
@@ -155,7 +155,8 @@ def test_gradient_steps_from_third_derivatives():
     # f = exp(x0) + 1e6 x1^3: t = (e^x0, 6e6) at x = (0, 1). Two exact central differences
     # D(h) = f' + t h^2 / 6 + t5 h^4 / 120 give t back; the steps are the minimizers
     # (3 sigma / t)^(1/3) of h^2 t / 6 + sigma / h, clipped to [1e-2, 1] x default.
-    from curvopt.model import AxisDifferences, gradient_steps
+    from curvopt.fd.steps import AxisDifferences
+    from curvopt.fd.steps import third_derivative_steps as gradient_steps
     f = lambda x: np.exp(x[0]) + 1e6 * x[1] ** 3
     x, sigma, rel = np.array([0.0, 1.0]), 1e-12, 2.2e-16
 

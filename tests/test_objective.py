@@ -1,9 +1,10 @@
-"""Tests of curvopt.objective: validation, the three evaluation paths, counting, budget."""
+"""Tests of curvopt.objective and curvopt.evaluation: validation, one evaluation interface
+on three backends, counting, budget, best point, copies of x, errors that name their cause."""
 import numpy as np
 import pytest
 from numba import config, njit
-from scipy.optimize._optimize import MemoizeJac
 
+from curvopt.evaluation import Changes
 from curvopt.objective import BudgetExhausted, Objective, validate_x0
 
 JIT = not config.DISABLE_JIT      # under NUMBA_DISABLE_JIT=1 @njit functions are plain
@@ -23,6 +24,10 @@ def sq_py(x, c):
     return float(np.sum((x - c) ** 2))
 
 
+def sq_vec(X, c):
+    return np.sum((X - c[:, None]) ** 2, axis=0)
+
+
 def test_x0_validation():
     assert validate_x0([1, 2]).dtype == np.float64
     assert validate_x0(np.ones(3, dtype=np.float32)).dtype == np.float32
@@ -33,44 +38,57 @@ def test_x0_validation():
             validate_x0(bad)
 
 
-def test_output_checks_and_size1_arrays():
-    obj = Objective(lambda x: np.array([[x @ x]]), [1.0, 2.0])
-    assert obj.f([1.0, 2.0]) == 5.0
-    bad = Objective(lambda x: x, [1.0, 2.0])
-    with pytest.raises(ValueError, match=r"scalar.*shape \(2,\)"):
-        bad.f([1.0, 2.0])
-    with pytest.raises(ValueError, match="real"):
-        Objective(lambda x: 1j, [1.0]).f([1.0])
+def _objectives(c):
+    return [Objective(sq_py, np.zeros(3), (c,)),
+            Objective(sq_vec, np.zeros(3), (c,), vectorized=True),
+            Objective(sq_jit, np.zeros(3), (c,))]
 
 
-def test_three_paths_agree_and_count():
+def test_three_backends_agree_on_points_and_changes():
     c = np.array([0.5, -1.0, 2.0])
     rng = np.random.default_rng(0)
     X = rng.standard_normal((7, 3))
-    calls = []
-
-    def vec(Xt, c):
-        calls.append(Xt.shape)
-        return np.sum((Xt - c[:, None]) ** 2, axis=0)
-
-    objs = [Objective(sq_py, np.zeros(3), (c,)), Objective(vec, np.zeros(3), (c,), vectorized=True),
-            Objective(sq_jit, np.zeros(3), (c,))]
-    assert [o.is_jit for o in objs] == [False, False, JIT]
-    ref = np.array([sq_py(x, c) for x in X])
-    for o in objs:
-        assert np.allclose(o.f_many(X), ref, rtol=1e-15)
-        assert o.nfev == 7
-        assert np.isclose(o.best_f, ref.min()) and np.allclose(o.best_x, X[ref.argmin()])
-    assert calls == [(3, 7)]          # one call for the whole batch
+    x = rng.standard_normal(3)
+    ch = Changes(x, np.array([0, 1, 2, 0]), np.array([1.0, 2.0, 3.0, -1.0]),
+                 np.array([-1, 2, -1, 1]), np.array([0.0, 5.0, 0.0, 4.0]))
+    ref_pts = np.array([sq_py(r, c) for r in X])
+    ref_ch = np.array([sq_py(ch.point(k), c) for k in range(len(ch))])
+    names = []
+    for o in _objectives(c):
+        assert np.array_equal(o.values(X), ref_pts)
+        assert np.array_equal(o.values(ch), ref_ch)
+        assert o.nfev == 7 + 4
+        assert o.best_f == min(ref_pts.min(), ref_ch.min())
+        names.append(o.backend.name)
+    assert names == ["python", "vectorized", "jit" if JIT else "python"]
 
 
-def test_memoize_jac_is_detected_as_jit():
+def test_changes_rows_materialize_the_points():
+    x = np.arange(4.0)
+    ch = Changes(x, np.array([3, 0]), np.array([9.0, 7.0]), np.array([-1, 2]),
+                 np.array([0.0, 8.0]))
+    assert np.array_equal(ch.rows(0, 2), [[0, 1, 2, 9], [7, 1, 8, 3]])
+    assert np.array_equal(x, np.arange(4.0))          # the base point is untouched
+
+
+def test_scipy_style_memoized_jit_objective_is_compiled():
+    """A wrapper exposing ``fun`` and ``derivative`` (scipy's jac=True convention) is
+    looked through: the jitted f inside runs in the compiled loops."""
+    class Memo:
+        def __init__(self, fun):
+            self.fun = fun
+
+        def __call__(self, x, *a):
+            return self.fun(x, *a)[0]
+
+        def derivative(self, x, *a):
+            return self.fun(x, *a)[1]
+
     c = np.array([1.0, 2.0])
-    m = MemoizeJac(sq_fg_jit)
+    m = Memo(sq_fg_jit)
     obj = Objective(m, np.zeros(2), (c,), jac=m.derivative)
-    assert obj.is_jit == JIT
-    X = np.array([[0.0, 0.0], [1.0, 1.0]])
-    assert np.allclose(obj.f_many(X), [5.0, 1.0])
+    assert obj.backend.name == ("jit" if JIT else "python")
+    assert np.allclose(obj.values(np.array([[0.0, 0.0], [1.0, 1.0]])), [5.0, 1.0])
     assert np.allclose(obj.grad(np.zeros(2)), [-2.0, -4.0]) and obj.njev == 1
 
 
@@ -89,7 +107,7 @@ def test_budget_raises_before_exceeding(fun):
     for _ in range(4):
         obj.f(np.ones(2))
     with pytest.raises(BudgetExhausted):
-        obj.f_many(np.ones((2, 2)))     # would need 6
+        obj.values(np.ones((2, 2)))     # would need 6: none is evaluated
     assert obj.nfev == 4
     obj.f(np.ones(2))
     with pytest.raises(BudgetExhausted):
@@ -107,6 +125,50 @@ def test_user_exceptions_propagate_unchanged():
     with pytest.raises(Boom, match="from user"):
         Objective(f, [1.0]).f([1.0])
 
+    def stop(x):
+        raise StopIteration("f ran out")
+
+    with pytest.raises(StopIteration, match="ran out"):
+        Objective(stop, [1.0]).f([1.0])
+
+
+def test_python_objective_receives_a_copy_of_x():
+    seen = []
+
+    def f(x):
+        x -= 1.0                      # modifies its argument in place
+        seen.append(x.copy())
+        return float(x @ x)
+
+    obj = Objective(f, [2.0, 3.0])
+    x = obj.x0.copy()
+    assert obj.f(x) == 5.0 and np.array_equal(x, [2.0, 3.0])
+    vals = obj.values(np.array([[2.0, 3.0], [2.0, 3.0]]))
+    assert np.array_equal(vals, [5.0, 5.0])           # every point intact
+
+
+def test_outputs_and_derivatives_name_their_cause():
+    with pytest.raises(ValueError, match=r"fun returned None"):
+        Objective(lambda x: None, [1.0, 2.0]).f([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"scalar.*shape \(2,\)"):
+        Objective(lambda x: x, [1.0, 2.0]).f([1.0, 2.0])
+    with pytest.raises(ValueError, match="real"):
+        Objective(lambda x: 1j, [1.0]).f([1.0])
+    assert Objective(lambda x: np.array([[x @ x]]), [1.0, 2.0]).f([1.0, 2.0]) == 5.0
+    o = Objective(sq_py, [1.0, 2.0], (np.zeros(2),), jac=lambda x, c: np.ones(3),
+                  hess=lambda x, c: np.eye(3))
+    with pytest.raises(ValueError, match=r"jac \(the gradient\) returned shape \(3,\) for x "
+                                         r"of length 2; expected \(2,\)"):
+        o.grad([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"hess returned shape \(3, 3\).*expected \(2, 2\)"):
+        o.hess([1.0, 2.0])
+    pair = Objective(lambda x: (1.0, np.ones(3)), [1.0, 2.0], jac=True)
+    pair.f([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"jac \(the gradient\) returned shape \(3,\)"):
+        pair.grad([1.0, 2.0])
+    with pytest.raises(ValueError, match="pair"):
+        Objective(lambda x: 1.0, [1.0], jac=True).f([1.0])
+
 
 def test_bad_arguments():
     with pytest.raises(TypeError):
@@ -119,76 +181,23 @@ def test_bad_arguments():
         Objective(sq_py, [1.0, 2.0], (np.zeros(2),)).f([1.0])
 
 
+def test_precision_is_fixed_by_the_first_evaluation():
+    o = Objective(lambda x: np.float32(x @ x), np.ones(2))
+    assert o.f_eps == np.finfo(np.float64).eps
+    o.f(np.ones(2))
+    assert o.f_eps == np.finfo(np.float32).eps
+    o32 = Objective(lambda x: float(x @ x), np.ones(2, dtype=np.float32))
+    assert o32.f_eps == np.finfo(np.float32).eps
+
+
 @njit
 def size1_jit(x):
     return np.array([np.sum(x * x)])
 
 
-def test_jit_function_returning_size1_array_falls_back_to_python_loop():
+def test_jit_function_returning_an_array_falls_back_to_the_python_loop_once():
     obj = Objective(size1_jit, np.ones(2))
-    assert np.allclose(obj.f_many(np.eye(2)), [1.0, 1.0])
-    assert obj.nfev == 2 and not obj.is_jit
-
-
-@njit(cache=True)
-def cached_quartic(x):
-    return np.sum(x ** 4) + x[0] * x[1]
-
-
-@njit(cache=True)
-def cached_f32(x):
-    return np.float32(np.sum(x ** 2))
-
-
-def test_cached_objective_without_args_uses_the_cacheable_loops():
-    """An @njit(cache=True) objective with args == () and float64 x runs through the
-    first-class-function loops (fixed signature, disk-cacheable); the values equal the
-    Python path's exactly; a float32-returning one falls back to the closures."""
-    from curvopt.differentiate import hessian
-    x = np.array([0.3, -1.2, 2.0])
-    r = hessian(cached_quartic, x)
-    py = hessian(cached_quartic.py_func if JIT else cached_quartic, x)
-    assert np.array_equal(r.ddf, py.ddf) and r.nfev == py.nfev
-    obj = Objective(cached_quartic, x)
+    assert np.allclose(obj.values(np.eye(2)), [1.0, 1.0])
+    assert obj.nfev == 2
     if JIT:
-        assert "make_fc_kernels" in obj.kernels["f_many"].__qualname__
-        assert "make_fc_kernels" not in Objective(sq_jit, x, (x,)).kernels["f_many"].__qualname__
-    o32 = Objective(cached_f32, x)
-    X = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 1.0]])
-    assert np.array_equal(o32.f_many(X), [14.0, 1.0]) and o32.nfev == 2
-
-
-def test_cacheable_loops_give_way_to_closures_after_many_calls(monkeypatch):
-    """Ski rental: after FC_CALLS kernel calls the per-objective closures take over, with
-    the same values."""
-    from curvopt import _stencils
-    from curvopt.objective import _KERNELS
-    monkeypatch.setattr(_stencils, "FC_CALLS", 2)
-    _KERNELS.clear()
-    obj = Objective(cached_quartic, np.zeros(3))
-    X = np.random.default_rng(3).standard_normal((4, 3))
-    vals = [obj.f_many(X) for _ in range(4)]
-    assert all(np.array_equal(v, vals[0]) for v in vals) and obj.nfev == 16
-    py = getattr(cached_quartic, "py_func", cached_quartic)
-    assert np.allclose(vals[0], [py(r) for r in X], rtol=1e-14, atol=0)
-    _KERNELS.clear()
-
-
-def test_fused_stencil_through_the_cacheable_loops_and_after_the_switch(monkeypatch):
-    """The one-call stencil of local_model(errors=False): the fc loops (before FC_CALLS)
-    and the closures (after) give the Python path's H, g and nfev exactly."""
-    from curvopt import _stencils
-    from curvopt.model import local_model
-    from curvopt.objective import _KERNELS
-    monkeypatch.setattr(_stencils, "FC_CALLS", 2)
-    _KERNELS.clear()
-    x = np.array([0.3, -1.2, 2.0])
-    py = getattr(cached_quartic, "py_func", cached_quartic)
-    ref = local_model(Objective(py, x), x, errors=False)
-    obj = Objective(cached_quartic, x)
-    for _ in range(4):
-        m = local_model(obj, x, errors=False)
-        assert np.array_equal(m.H, ref.H) and np.array_equal(m.g, ref.g)
-        assert m.nfev == ref.nfev == 2 * 9 + 1
-    assert obj.nfev == 4 * ref.nfev
-    _KERNELS.clear()
+        assert obj.backend.name.startswith("python (numba could not compile")

@@ -21,7 +21,7 @@ import warnings
 import numpy as np
 import pytest
 
-from curvopt._minimize import minimize
+from curvopt.api import minimize
 from curvopt.problems.mgh import mgh_problems
 from curvopt.problems.saddles import saddle_problems
 

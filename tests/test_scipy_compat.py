@@ -11,7 +11,7 @@ import pytest
 from scipy.optimize import OptimizeResult, OptimizeWarning, basinhopping, rosen, rosen_der
 from scipy.optimize import minimize as sp_minimize
 
-from curvopt._minimize import minimize
+from curvopt.api import minimize
 
 X0 = np.array([-1.2, 1.0])
 
@@ -39,10 +39,11 @@ def test_jac_true_memoizejac():
     np.testing.assert_allclose(res.x, [1.0, 1.0], atol=1e-6)
 
 
-def test_tol_sets_the_certificate_tolerance():
+def test_tol_sets_the_absolute_gradient_tolerance():
     res = sp_minimize(rosen, X0, method=minimize, tol=1e-3)
-    assert res.success
-    assert res.certificate.grad_tol == pytest.approx(1e-3 * max(1.0, abs(res.fun)))
+    assert res.success and res.certificate.gtol == 1e-3
+    assert res.certificate.stationarity in ("gtol", "gain", "location")
+    assert sp_minimize(rosen, X0, method=minimize).certificate.gtol is None
 
 
 def test_callback_plain_gets_copy_of_x():
@@ -82,8 +83,61 @@ def test_known_options_do_not_warn():
         sp_minimize(rosen, X0, method=minimize, options=dict(
             gtol=1e-5, maxiter=500, disp=False, initial_trust_radius=0.5,
             max_trust_radius=100.0, eta=0.1, return_all=True, maxfev=10_000, ctol=0.0,
-            hessian_update="sr1", fd_step=None, vectorized=False, parallel=False,
-            history=True, names=["a", "b"], noise=True, trust_scaling="none"))
+            hessian_update="sr1", fd_step=None, vectorized=False, maxtime=100.0,
+            stall=1000, history=True, names=["a", "b"], noise=True, trust_scaling="none"))
+
+
+def test_unknown_option_warning_points_at_the_callers_line():
+    with pytest.warns(OptimizeWarning) as rec:
+        minimize(rosen, X0, maxiter=2, not_an_option=1)
+    assert rec[0].filename == __file__
+    with pytest.warns(OptimizeWarning) as rec:
+        sp_minimize(rosen, X0, method=minimize, options={"maxiter": 2, "nope": 1})
+    assert rec[0].filename == __file__
+
+
+@pytest.mark.parametrize("kw, msg", [
+    (dict(fd_step=[1e-3, 1e-3, 1e-3]), r"fd_step must be a scalar or have length 2"),
+    (dict(fd_step=0.0), r"fd_step must be positive and finite; got 0.0"),
+    (dict(gtol=np.inf), r"gtol must be a positive finite number; got inf"),
+    (dict(maxfev=2.5), r"maxfev must be a positive integer; got 2.5"),
+    (dict(maxiter=-1), r"maxiter must be an integer >= 0; got -1"),
+    (dict(eta=0.5), r"eta must be in \[0, 1/4\); got 0.5"),
+    (dict(noise=-1.0), r"noise must be True, False or a finite number >= 0"),
+    (dict(hessian_update="bfgs"), r"hessian_update must be one of 'sr1', 'fd'; got 'bfgs'"),
+])
+def test_bad_options_are_named_before_any_evaluation(kw, msg):
+    calls = []
+    with pytest.raises(ValueError, match=msg):
+        minimize(lambda x: calls.append(1) or float(x @ x), X0, **kw)
+    assert calls == []
+
+
+def test_derivatives_of_the_wrong_shape_are_named():
+    with pytest.raises(ValueError, match=r"jac \(the gradient\) returned shape \(3,\)"):
+        minimize(rosen, X0, jac=lambda x: np.ones(3))
+    with pytest.raises(ValueError, match=r"jac \(the gradient\) returned shape \(3,\)"):
+        minimize(lambda x: (rosen(x), np.ones(3)), X0, jac=True)
+    with pytest.raises(ValueError, match=r"hess returned shape \(3, 3\)"):
+        minimize(rosen, X0, jac=lambda x: np.zeros(2), hess=lambda x: np.eye(3))
+    with pytest.raises(ValueError, match=r"fun returned None"):
+        minimize(lambda x: None, X0)
+
+
+def test_stop_iteration_from_fun_is_an_error_not_status_99():
+    def f(x):
+        raise StopIteration("my generator ran out")
+    with pytest.raises(StopIteration, match="ran out"):
+        minimize(f, X0)
+
+
+def test_objective_modifying_x_in_place_does_not_corrupt_the_iterate():
+    def f(x):
+        x -= 1.0
+        return float(x @ x)
+    res = minimize(f, np.array([3.0, -2.0]))
+    assert res.success
+    np.testing.assert_allclose(res.x, [1.0, 1.0], atol=1e-6)
 
 
 def test_bad_trust_scaling_rejected():

@@ -42,9 +42,9 @@ from math import factorial, isfinite
 import numpy as np
 from numba import njit
 
-from curvopt.objective import NonFiniteError, Objective
+from curvopt.objective import NonFiniteError
 
-__all__ = ["NoiseEstimate", "noise_level", "ecnoise"]
+__all__ = ["NoiseEstimate", "estimate_noise", "ecnoise", "assumed_noise"]
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ def _line_values(obj, x, f0, u, delta, m):
     evaluations."""
     if m not in _T:
         _T[m] = np.array([k - m // 2 for k in range(m + 1) if k != m // 2], dtype=np.float64)
-    return _with_f0(obj.f_many(_line_points(x, u, _T[m], delta)), f0)
+    return _with_f0(obj.values(_line_points(x, u, _T[m], delta)), f0)
 
 
 @njit(cache=True)
@@ -191,54 +191,58 @@ def _curvature(vals, u, delta, sigma, finite):
     return float(abs(d2) / ((mid * delta) ** 2 * float(u @ u)))
 
 
-def noise_level(fun, x, args=(), *, f0=None, m=6, delta=1e-4, seed=0, max_tries=3):
-    """Estimate the noise level of f at x (ECnoise, More & Wild 2011).
+def estimate_noise(obj, x, f0, *, m=6, delta=1e-4, seed=0, max_tries=3):
+    """Estimate the noise of f at x (ECnoise, More & Wild 2011): a :class:`NoiseEstimate`.
 
     Parameters
     ----------
-    fun : callable or Objective
-        The objective.  When an :class:`~curvopt.objective.Objective` is given its
-        counters advance and the estimate is stored in ``fun.noise``.
-    x : array_like
-        The point.
-    f0 : float, optional
-        f(x) when already known (not re-evaluated).
+    obj : curvopt.objective.Objective
+        Its counters advance; nothing is stored on it.
+    x : ndarray
+        The point (the objective's dtype).
+    f0 : float
+        f(x), finite (not re-evaluated).
     m : int
         Number of differences (m + 1 points, m new evaluations per attempt).
     delta : float
         Initial relative sampling distance.
     seed : int
-        Seed of the random direction.
+        Seed of the random direction (``np.random.default_rng(seed)``).
     max_tries : int
         Attempts with delta rescaled by 100.
-
-    Returns
-    -------
-    NoiseEstimate
     """
-    obj = fun if isinstance(fun, Objective) else Objective(fun, x, args)
-    x = np.ascontiguousarray(x, dtype=obj.dtype)
-    start = obj.nfev
-    if f0 is None:
-        f0 = obj.f(x)
     if not isfinite(f0):
         raise NonFiniteError(f"f(x) = {f0} is not finite at x = {x}")
+    start = obj.nfev
     u = _direction(obj.n, seed)
-    sigma, code, gamma = np.nan, 2, _gamma(m)
+    sigma, code, gamma = np.nan, -1, _gamma(m)
     for attempt in range(max_tries):
         if attempt:
             delta = delta / 100.0 if code >= 2 else delta * 100.0
-        vals = _line_values(obj, x, f0, u, delta, m)
-        sigma, code = _ecnoise_kernel(vals, gamma)
+        vals_k = _line_values(obj, x, f0, u, delta, m)
+        sigma_k, code_k = _ecnoise_kernel(vals_k, gamma)
+        if code_k == 3 and code == 1:     # constant at every scale tried, then undefined:
+            break                         # the noise is below detection
+        vals, sigma, code = vals_k, sigma_k, code_k
         if code == 0:
             break
-    status = _STATUS[code]
     floor = obj.f_eps * abs(f0)
     sigma = floor if not isfinite(sigma) else max(sigma, floor)
     curv = _curvature(vals, u, delta, sigma, code != 3)
     scale = curv if isfinite(curv) else max(abs(f0), 1.0)
-    est = NoiseEstimate(sigma=float(sigma), rel=float(sigma / max(abs(f0), 1.0)),
-                        curv=float(curv), step_rel=float(max(obj.f_eps, sigma / scale)),
-                        nfev=obj.nfev - start, f=float(f0), delta=float(delta), status=status)
-    obj.noise = est
-    return est
+    return NoiseEstimate(sigma=float(sigma), rel=float(sigma / max(abs(f0), 1.0)),
+                         curv=float(curv), step_rel=float(max(obj.f_eps, sigma / scale)),
+                         nfev=obj.nfev - start, f=float(f0), delta=float(delta),
+                         status=_STATUS[code])
+
+
+def assumed_noise(obj, f0, sigma=None):
+    """A :class:`NoiseEstimate` without evaluations: the user's ``sigma`` (absolute noise
+    of f), or the rounding level f_eps |f0|; steps then use eps_f = max(f_eps,
+    sigma / max(|f0|, 1))."""
+    floor = obj.f_eps * abs(f0)
+    sigma = floor if sigma is None else max(float(sigma), floor)
+    rel = sigma / max(abs(f0), 1.0)
+    return NoiseEstimate(sigma=float(sigma), rel=float(rel), curv=float("nan"),
+                         step_rel=float(max(obj.f_eps, rel)), nfev=0, f=float(f0),
+                         delta=float("nan"), status="assumed" if sigma > floor else "rounding")

@@ -1,0 +1,231 @@
+"""How a batch of points is evaluated: stencil descriptions and evaluation backends.
+
+Every finite-difference stencil is a batch of independent evaluations of f. A batch is
+described, not materialised, where that saves memory:
+
+* :class:`Changes` -- points that differ from a base point x in one or two coordinates
+  (point k is x with ``x[i[k]] = a[k]`` and, where ``j[k] >= 0``, ``x[j[k]] = b[k]``). The
+  2n^2 points of a dense Hessian stencil take 2n^2 (i, a, j, b) rows instead of an
+  n x 2n^2 array (at n = 200: 2.6 MB instead of 128 MB);
+* an (m, n) array of full points (lines, probes, trial points).
+
+A backend evaluates a batch and returns the m values in order (float64):
+
+* :class:`JitBackend` -- ``fun`` is a numba ``@njit`` function: two compiled loops per
+  objective (closures over the dispatcher, compiled on first use and kept while the
+  dispatcher lives), one for :class:`Changes` -- it writes the one or two coordinates of
+  each point into a scratch copy of x, calls f, and resets them -- and one for full points;
+* :class:`PythonBackend` -- any callable, one call per point on a fresh copy of the point
+  (as scipy does, so an objective that modifies its argument cannot corrupt the iterate);
+* :class:`VectorizedBackend` -- ``fun(X)`` takes an (n, m) array of m points and returns m
+  values; batches are materialised in chunks of at most ``CHUNK_ELEMENTS`` numbers.
+
+Counting, the budget and the best point live one layer up, in :mod:`curvopt.objective`.
+"""
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+from numba.core.errors import TypingError
+from numba.extending import is_jitted
+
+__all__ = ["Changes", "as_batch", "batch_size", "materialize", "PythonBackend",
+           "VectorizedBackend", "JitBackend", "is_jitted", "CHUNK_ELEMENTS"]
+
+#: largest number of floats materialised at once for a Python or vectorized objective
+CHUNK_ELEMENTS = 1 << 20
+
+
+@dataclass(frozen=True)
+class Changes:
+    """Points that differ from ``x`` in one or two coordinates.
+
+    Point k is x with ``x[i[k]] = a[k]`` and, where ``j[k] >= 0``, also ``x[j[k]] = b[k]``.
+    ``a`` and ``b`` have x's dtype, so every point is exactly representable.
+    """
+
+    x: np.ndarray
+    i: np.ndarray
+    a: np.ndarray
+    j: np.ndarray
+    b: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.i.shape[0])
+
+    def point(self, k: int) -> np.ndarray:
+        """Point k as a new array."""
+        y = self.x.copy()
+        y[self.i[k]] = self.a[k]
+        if self.j[k] >= 0:
+            y[self.j[k]] = self.b[k]
+        return y
+
+    def rows(self, start: int, stop: int) -> np.ndarray:
+        """Points start..stop-1 as an (m, n) array."""
+        m = stop - start
+        X = np.repeat(self.x[None, :], m, axis=0)
+        r = np.arange(m)
+        X[r, self.i[start:stop]] = self.a[start:stop]
+        j, b = self.j[start:stop], self.b[start:stop]
+        two = j >= 0
+        X[r[two], j[two]] = b[two]
+        return X
+
+
+def as_batch(batch, n: int, dtype):
+    """Validate a batch: a :class:`Changes` of length-n points or an (m, n) array."""
+    if isinstance(batch, Changes):
+        return batch
+    X = np.asarray(batch, dtype=dtype)
+    if X.ndim != 2 or X.shape[1] != n:
+        raise ValueError(f"points must have shape (m, {n}); got {X.shape}")
+    return np.ascontiguousarray(X)
+
+
+def batch_size(batch) -> int:
+    """Number of points in a batch."""
+    return len(batch) if isinstance(batch, Changes) else int(batch.shape[0])
+
+
+def materialize(batch, k: int) -> np.ndarray:
+    """Point k of a batch as a new array."""
+    return batch.point(k) if isinstance(batch, Changes) else batch[k].copy()
+
+
+def chunks(batch, n: int):
+    """(start, stop) ranges of at most CHUNK_ELEMENTS numbers."""
+    m = batch_size(batch)
+    step = max(1, CHUNK_ELEMENTS // max(n, 1))
+    return [(s, min(s + step, m)) for s in range(0, m, step)]
+
+
+def rows(batch, start: int, stop: int) -> np.ndarray:
+    """Points start..stop-1 of a batch as an (m, n) array (a view for arrays)."""
+    return batch.rows(start, stop) if isinstance(batch, Changes) else batch[start:stop]
+
+
+class PythonBackend:
+    """One call of ``scalar(x)`` per point, each on a fresh copy of the point."""
+
+    name = "python"
+
+    def __init__(self, scalar):
+        self.scalar = scalar
+
+    def __call__(self, batch, n):
+        out = np.empty(batch_size(batch))
+        for start, stop in chunks(batch, n):
+            X = rows(batch, start, stop)
+            for k in range(stop - start):
+                out[start + k] = self.scalar(X[k].copy())
+        return out
+
+
+class VectorizedBackend:
+    """``vector(X)`` on (n, m) chunks of the batch; ``vector`` validates the output."""
+
+    name = "vectorized"
+
+    def __init__(self, vector):
+        self.vector = vector
+
+    def __call__(self, batch, n):
+        out = np.empty(batch_size(batch))
+        for start, stop in chunks(batch, n):
+            out[start:stop] = self.vector(np.ascontiguousarray(rows(batch, start, stop).T))
+        return out
+
+
+class JitBackend:
+    """Compiled loops over an ``@njit`` objective (see :func:`_loops`).
+
+    ``first``: ``fun`` returns ``(f, g)`` (scipy's ``jac=True``) and the loops take f.
+    When numba cannot compile the loops around ``fun`` (it returns an array, say), the
+    first batch says so and every batch then goes through ``fallback`` (a Python backend);
+    that choice is made once, recorded in :attr:`name`.
+    """
+
+    def __init__(self, fun, args, first, fallback):
+        self.fun, self.args, self.first, self.fallback = fun, args, first, fallback
+        self.name = "jit"
+
+    def __call__(self, batch, n):
+        if self.name != "jit":
+            return self.fallback(batch, n)
+        try:
+            loops = _loops(self.fun, self.first)
+            if isinstance(batch, Changes):
+                out = loops["changes"](batch.x, batch.i, batch.a, batch.j, batch.b, self.args)
+            else:
+                out = loops["points"](batch, self.args)
+        except TypingError:
+            self.name = "python (numba could not compile a loop around fun)"
+            return self.fallback(batch, n)
+        return out
+
+
+_LOOPS = weakref.WeakKeyDictionary()
+
+
+def _loops(fun, first):
+    """The two compiled loops of ``fun``, built once per dispatcher and convention."""
+    per_fun = _LOOPS.setdefault(fun, {})
+    if first not in per_fun:
+        per_fun[first] = _make_loops(fun, first)
+    return per_fun[first]
+
+
+def _make_loops(fun, first):
+    """Closures over the dispatcher (a closure call costs ~1 us from Python, a dispatcher
+    passed as an argument is re-typed on every call); compiled on first call."""
+    if first:
+        @njit
+        def f1(x, args):  # pragma: no cover - jit
+            return fun(x, *args)[0]
+    else:
+        @njit
+        def f1(x, args):  # pragma: no cover - jit
+            return fun(x, *args)
+
+    @njit
+    def changes(x, i, a, j, b, args):  # pragma: no cover - jit
+        out = np.empty(i.shape[0])
+        w = x.copy()
+        for k in range(i.shape[0]):
+            w[i[k]] = a[k]
+            if j[k] >= 0:
+                w[j[k]] = b[k]
+            out[k] = f1(w, args)
+            w[i[k]] = x[i[k]]
+            if j[k] >= 0:
+                w[j[k]] = x[j[k]]
+        return out
+
+    @njit
+    def points(X, args):  # pragma: no cover - jit
+        out = np.empty(X.shape[0])
+        for k in range(X.shape[0]):
+            out[k] = f1(X[k].copy(), args)
+        return out
+
+    return {"changes": changes, "points": points}
+
+
+@njit(cache=True)
+def _first_min(vals):  # pragma: no cover - jit
+    """(k, v): index and value of the smallest non-NaN value, (-1, inf) if none."""
+    k, v = -1, np.inf
+    for t in range(vals.shape[0]):
+        if vals[t] < v:
+            k, v = t, vals[t]
+    return k, v
+
+
+def smallest(vals):
+    """(k, v): index and value of the smallest non-NaN value of an array (k = -1 if none)."""
+    k, v = _first_min(np.ascontiguousarray(vals, dtype=np.float64))
+    return int(k), float(v)
