@@ -60,7 +60,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from curvopt.report import format_report, jsonable
+from curvopt.report import STATIONARITY, format_report, jsonable
 from curvopt.model import LocalModel
 from curvopt.spectrum import Spectrum, spectrum_of
 
@@ -248,17 +248,6 @@ def _stationarity(d: Directions, gn, ge, gtol, tau):
         return True, "weak", ""
     how = "gain" if np.all(d.by_gain | ~np.isfinite(d.gain)) else "location"
     return True, how, ""
-
-
-STATIONARITY = {
-    "gain": "every decrease the model still allows is below the resolution of f",
-    "location": "the gradient is zero within its error and the minimizer lies within the "
-                "finite-difference stencil (or no decrease above the resolution of f is left)",
-    "weak": "the gradient is zero within its error; along weakly curved or flat "
-            "directions the minimizer may lie beyond the stencil (probe f there)",
-    "gtol": "||g|| + its error <= gtol (the user's absolute tolerance)",
-    "": "",
-}
 
 
 def _curvature_class(sp: Spectrum, d: Directions):

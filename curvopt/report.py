@@ -39,11 +39,21 @@ def _eigen_lines(c, shown: int = 10) -> list[str]:
     return out
 
 
+STATIONARITY = {
+    "gain": "every decrease the model still allows is below the resolution of f",
+    "location": "the gradient is zero within its error and the minimizer lies within the "
+                "finite-difference stencil (or no decrease above the resolution of f is left)",
+    "weak": "the gradient is zero within its error; along weakly curved or flat "
+            "directions the minimizer may lie beyond the stencil (probe f there)",
+    "gtol": "||g|| + its error <= gtol (the user's absolute tolerance)",
+    "": "",
+}
+
+
 def _stationarity_line(c) -> str:
     st = {True: "stationary", False: "not stationary", None: "undecided"}[c.stationary]
     line = f"  gradient: ||g|| = {c.grad_norm:.3e} +- {c.grad_err:.3e} -> {st}"
     if c.stationary and c.stationarity:
-        from curvopt.certificate import STATIONARITY
         line += f" ({STATIONARITY[c.stationarity]})"
     return line
 

@@ -13,7 +13,7 @@ import numdifftools as nd
 import pytest
 from scipy.optimize import minimize
 
-from curvopt.problems._base import Problem, get_problem
+from curvopt.problems import Problem, get_problem
 from curvopt.problems.mgh import get_mgh_problem, mgh_problems
 from curvopt.problems.saddles import get_saddle_problem, saddle_problems
 

@@ -2,10 +2,26 @@
 
 ``mgh_problems()``: More, Garbow & Hillstrom (1981), ACM TOMS 7(1), with standard starts.
 ``saddle_problems()``: strict-saddle starts (exactly at a saddle or on a symmetry line).
+``cutest``: HEART6LS and MARATOSB (CUTEst), ``endings``: the honest-endings cases.
 """
-from ._base import Problem, get_problem
+from ._base import Problem
 from .mgh import get_mgh_problem, mgh_problems
 from .saddles import get_saddle_problem, saddle_problems
 
 __all__ = ["Problem", "get_problem", "mgh_problems", "get_mgh_problem",
            "saddle_problems", "get_saddle_problem"]
+
+
+def get_problem(name) -> Problem:
+    """Return the problem called `name` from the More-Garbow-Hillstrom or the saddle set.
+
+    Raises
+    ------
+    ValueError
+        If no problem has that name.
+    """
+    problems = mgh_problems() + saddle_problems()
+    for p in problems:
+        if p.name == name:
+            return p
+    raise ValueError("unknown problem %r; known: %s" % (name, ", ".join(p.name for p in problems)))

@@ -23,7 +23,7 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["Problem", "get_problem", "least_squares", "make_problem", "mgh_ref", "wsum"]
+__all__ = ["Problem", "least_squares", "make_problem", "mgh_ref", "wsum"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -142,20 +142,3 @@ def mgh_ref(k, note=""):
 def wsum(w, a, b=None):
     """Return sum_i w_i a_i b_i' for the rows a_i, b_i of `a`, `b` (b = a if omitted)."""
     return (a * w[:, None]).T @ (a if b is None else b)
-
-
-def get_problem(name) -> Problem:
-    """Return the problem called `name` from the More-Garbow-Hillstrom or the saddle set.
-
-    Raises
-    ------
-    ValueError
-        If no problem has that name.
-    """
-    from .mgh import mgh_problems
-    from .saddles import saddle_problems
-    problems = mgh_problems() + saddle_problems()
-    for p in problems:
-        if p.name == name:
-            return p
-    raise ValueError("unknown problem %r; known: %s" % (name, ", ".join(p.name for p in problems)))
