@@ -4,34 +4,19 @@ Given a :class:`~curvopt.model.LocalModel` (f, g, H with elementwise bounds ``g_
 ``H_err`` and the noise level sigma of f at x), :func:`certify` decides, *only where the
 evidence clears the error bound*.
 
-**Stationarity** compares what is left to gain with what f and the model can resolve, in
-the eigenbasis H = V diag(lam) V' (each eigenvalue known within ``lam_err``, Weyl bound
-plus eigensolver rounding, :mod:`curvopt.spectrum`). Along eigenvector v_k the gradient
-component is g_k = v_k'g with error e_k = |v_k|'g_err. Where lam_k is certified
-positive, the model allows a decrease of at most
+**Stationarity** compares what is left to gain with what f and the model can resolve,
+direction by direction in the eigenbasis (:mod:`curvopt.stationarity`): gain_k, the
+decrease of f the model still allows along v_k, against the resolution tau = 4 sigma of
+f, and the distance to the minimizer along v_k against the finite-difference stencil.
+An optional absolute ``gtol`` (scipy's meaning: ||g|| + ||g_err|| <= gtol) also counts.
 
-    gain_k = (|g_k| + e_k)^2 / (2 (lam_k - lam_err))    (a bound on the Newton decrement)
-
-with the minimizer along v_k at most move_k = (|g_k| + e_k) / (lam_k - lam_err) away.
-The resolution of f is tau = 4 sigma: a smaller decrease cannot be seen by comparing
-values of f. Direction k is
-
-* *stationary* if gain_k <= tau (no decrease f can see is left), or if |g_k| <= e_k and
-  move_k is within the finite-difference stencil (|v_k|'h: the scale the model was
-  measured on; for a user Hessian the resolution of x, sqrt(eps_x) max(1, |x_i|), as in
-  Gill, Murray & Wright's test on ||x_k - x_k-1||); a flat or negatively curved
-  direction is stationary if |g_k| <= e_k;
-* *not stationary* if |g_k| > e_k (the true gradient along v_k is nonzero) and, for a
-  positive lam_k, even the smallest gain (|g_k| - e_k)^2 / (2 (lam_k + lam_err)) exceeds
-  tau;
-* *weak* if lam_k is certified positive and |g_k| <= e_k but the minimizer may lie
-  beyond the stencil: only values of f further out can tell (the solver probes them).
-
-The point is not stationary if some direction is; stationary if every direction is
-stationary or weak; undecided otherwise. Nothing here depends on adding a constant to f
-(only through the noise, which grows with |f|: precision, not tolerance) or on where x
-sits (only through the errors of g and H, which grow with the steps). An optional
-absolute ``gtol`` (scipy's meaning: ||g|| + ||g_err|| <= gtol) also counts as stationary.
+**Signs of eigenvalues** are decided by Weyl's bound on H or, when that decides more of
+them, on the equilibrated D^-1 H D^-1 (D_i = sqrt(max_j |H_ij|)): by Sylvester's law of
+inertia it has H's numbers of positive, negative and zero eigenvalues, and the error of
+each entry is judged against its own row's scale, so a parameter of size 1e-5 next to one
+of size 1 (NIST Kirby2) no longer hides every small eigenvalue under the stiffest entry's
+error (:func:`curvopt.spectrum.spectrum_of`). ``lam``, ``lam_err`` report H's own
+eigenvalues; ``inertia`` the certified counts.
 
 **Second order** ([1], Thm. 2.3-2.4) at a stationary point: ``minimum`` (every eigenvalue
 certified > 0 and no weak direction), ``maximum`` (all certified < 0), ``saddle`` (some
@@ -63,6 +48,7 @@ import numpy as np
 from curvopt.report import STATIONARITY, format_report, jsonable
 from curvopt.model import LocalModel
 from curvopt.spectrum import Spectrum, spectrum_of
+from curvopt.stationarity import RESOLUTION_K, Directions, directions, no_weak, stationarity
 
 NOT_SMOOTH = ("f is not smooth at the finite-difference step scale (differences at h, 2h, 4h "
               "disagree beyond its noise): the error bounds were widened accordingly")
@@ -95,9 +81,12 @@ class Certificate:
         its minimizer along the positively curved directions (None if there are none).
     resolution : float
         tau = 4 sigma: the smallest decrease of f that comparisons of f can see.
-    lam, lam_err, lam_min, lam_max, cond, rank :
-        Ascending eigenvalues of the symmetrized H, their common error bound, extremes,
-        condition number and effective rank (see :class:`~curvopt.spectrum.Spectrum`).
+    lam, lam_err, lam_min, lam_max, cond :
+        Ascending eigenvalues of the symmetrized H, their common Weyl error bound,
+        extremes and condition number (see :class:`~curvopt.spectrum.Spectrum`).
+    inertia, rank :
+        (certified negative, undecided, certified positive) eigenvalue counts of H, decided
+        on the equilibrated D^-1 H D^-1 (same inertia, Sylvester), and their effective rank.
     negative_directions : ndarray, shape (n, k)
         Unit eigenvectors of the certified negative eigenvalues (k may be 0).
     flat_directions : ndarray, shape (n, k)
@@ -112,6 +101,14 @@ class Certificate:
         ``sqrt(diag(H^-1))`` when H is certified PD, else None (see ``se_warning``).
     se_warning, inconclusive : str
         Warnings about the standard errors / what kept the decision open ("" if none).
+    exact_hessian : bool
+        True when H came from the user's ``hess`` (else finite differences).
+    nfev : int
+        Evaluations of f the model behind this certificate cost.
+    x : ndarray, shape (n,)
+        The certified point (a copy).
+    names : tuple of str or None
+        Parameter names used in the report.
     evidence : str
         What a solver learned beyond the local model (probes of f along flat
         directions), "" if nothing.
@@ -146,6 +143,7 @@ class Certificate:
     nfev: int
     x: np.ndarray
     names: tuple | None
+    inertia: tuple = (0, 0, 0)
     evidence: str = ""
 
     def __str__(self) -> str:
@@ -179,75 +177,6 @@ def _validate(model: LocalModel) -> None:
         err = np.asarray(getattr(model, name), dtype=np.float64)
         if np.any(err < 0) or np.any(np.isinf(err)):
             raise ValueError(f"{name} must be >= 0 (NaN allowed for 'not estimated')")
-
-
-#: a decrease of f below RESOLUTION_K noise levels cannot be seen by comparing values of f
-RESOLUTION_K = 4.0
-
-
-@dataclass(frozen=True)
-class Directions:
-    """Per-eigendirection stationarity evidence (arrays over the eigenvalues of H).
-
-    ``gk = V'g`` with bound ``ek = |V|'g_err``; for directions of certified positive
-    curvature, ``gain`` is the largest decrease of f the model allows along v_k,
-    (|gk| + ek)^2 / (2 (lam_k - lam_err)), and ``move`` the largest distance to the
-    minimizer along v_k, (|gk| + ek) / (lam_k - lam_err) (inf elsewhere); ``reach`` is
-    the finite-difference step along v_k, |v_k|'h (the scale the model was measured on).
-    Each direction is ``stationary``, ``not_stationary``, ``weak`` (gradient within its
-    error but a minimizer possibly beyond the stencil: decided by probing f) or neither.
-    """
-
-    gk: np.ndarray
-    ek: np.ndarray
-    gain: np.ndarray
-    move: np.ndarray
-    reach: np.ndarray
-    stationary: np.ndarray
-    not_stationary: np.ndarray
-    weak: np.ndarray
-    by_gain: np.ndarray
-
-
-def _directions(sp: Spectrum, g, g_err, tau, reach_h):
-    """Stationarity along each eigendirection (see :class:`Directions`)."""
-    gk, ek = sp.V.T @ g, np.abs(sp.V).T @ g_err
-    agk = np.abs(gk)
-    pos, zero_or_neg = sp.positive, ~sp.positive
-    lo_c, hi_c = sp.lam - sp.lam_err, sp.lam + sp.lam_err
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        gain = np.where(pos, (agk + ek) ** 2 / (2.0 * lo_c), np.inf)
-        move = np.where(pos, (agk + ek) / lo_c, np.inf)
-        gain_lo = np.where(pos, np.maximum(agk - ek, 0.0) ** 2 / (2.0 * hi_c), np.inf)
-    reach = np.abs(sp.V).T @ reach_h if reach_h is not None else np.zeros(gk.shape)
-    nonzero = agk > ek                      # the true gradient along v_k is not 0
-    by_gain = pos & (gain <= tau)
-    st = by_gain | (pos & ~nonzero & (move <= reach)) | (zero_or_neg & ~nonzero)
-    not_st = nonzero & ~st & np.where(pos, gain_lo > tau, True)
-    weak = pos & ~st & ~nonzero
-    return Directions(gk, ek, gain, move, reach, st, not_st, weak, by_gain)
-
-
-def _stationarity(d: Directions, gn, ge, gtol, tau):
-    """(stationary, how, text): the gradient test (see the module docstring)."""
-    if gtol is not None and gn + ge <= gtol:
-        return True, "gtol", ""
-    if d.not_stationary.any():
-        k = int(np.argmax(np.where(d.not_stationary, np.abs(d.gk) - d.ek, -np.inf)))
-        return False, "", (f"gradient certified nonzero along eigenvector {k} "
-                           f"(|v'g| = {abs(d.gk[k]):.3g} > its error {d.ek[k]:.3g})")
-    open_ = ~(d.stationary | d.weak)
-    if open_.any():
-        k = int(np.flatnonzero(open_)[0])
-        return None, "", (f"the gradient along eigenvector {k} ({abs(d.gk[k]):.3g} +- "
-                          f"{d.ek[k]:.3g}) allows a decrease of f of up to "
-                          f"{d.gain[k]:.3g}, above the resolution {tau:.3g} of f, and a "
-                          f"minimizer up to {d.move[k]:.3g} away: stationarity cannot be "
-                          "resolved at this precision (supply jac or a smaller noise)")
-    if d.weak.any():
-        return True, "weak", ""
-    how = "gain" if np.all(d.by_gain | ~np.isfinite(d.gain)) else "location"
-    return True, how, ""
 
 
 def _curvature_class(sp: Spectrum, d: Directions):
@@ -285,9 +214,28 @@ def _along_gradient(g: np.ndarray, H: np.ndarray):
     return gHg / gg, (2.0 * gg / gHg if gHg > 0 else float("inf"))
 
 
+def _deciding(sp: Spectrum, eq: Spectrum) -> Spectrum:
+    """The spectrum whose bound decides more signs: the equilibrated one for a badly
+    scaled H (parameters of very different sizes), the plain one when a row of H is all
+    noise (equilibration blows that row's error up to the size of every other). Both are
+    sound (Weyl on H, or on D^-1 H D^-1 with Sylvester), so either choice is."""
+    decided = lambda s: int(s.negative.sum() + s.positive.sum())   # noqa: E731
+    return eq if decided(eq) > decided(sp) else sp
+
+
+def _negative_directions(sp: Spectrum, sc: Spectrum) -> np.ndarray:
+    """Eigenvectors of H's certified negative eigenvalues when the plain bound certifies
+    as many as the equilibrated one (the steepest escape directions), else the
+    equilibrated directions D^-1 u_k, each of certified negative curvature."""
+    if sp.negative.sum() == sc.negative.sum():
+        return sp.V[:, sp.negative]
+    return sc.directions(sc.negative)
+
+
 def _standard_errors(sp: Spectrum, stationary, lam_text: str):
     if sp.estimated and sp.positive.all():
-        se = np.sqrt(np.sum(sp.V ** 2 / sp.lam, axis=1))
+        d = np.ones(sp.lam.shape[0]) if sp.d is None else sp.d
+        se = np.sqrt(np.sum(sp.V ** 2 / sp.lam, axis=1)) / d     # diag(D^-1 A^-1 D^-1)
         warn = "" if stationary else ("H^-1 computed at a point not certified stationary: "
                                       "read as standard errors (f a negative "
                                       "log-likelihood) only at the minimizer")
@@ -342,45 +290,43 @@ def certify(model: LocalModel, *, gtol=None, names=None,
     f = float(model.f)
     g = np.asarray(model.g, dtype=np.float64)
     g_err = np.asarray(model.g_err, dtype=np.float64)
-    sp = spectrum_of(model.H, model.H_err)
+    sp = spectrum_of(model.H, model.H_err)                  # reported: H's eigenvalues
+    sc = _deciding(sp, spectrum_of(model.H, model.H_err, scaled=True))
     gn, ge = float(np.linalg.norm(g)), float(np.linalg.norm(g_err))
     tau = RESOLUTION_K * float(model.f_noise)
     reach = model.step if model.step is not None else \
         np.sqrt(model.eps_x) * np.maximum(1.0, np.abs(x.astype(np.float64)))
-    d = _directions(sp, g, np.nan_to_num(g_err, nan=np.inf), tau, reach)
+    d = directions(sc, g, np.nan_to_num(g_err, nan=np.inf), tau, reach)
     if np.isnan(ge):
         stationary, how, text = None, "", (f"gradient error not estimated (NaN); ||g|| = "
                                            f"{gn:.3g}")
     else:
-        stationary, how, text = _stationarity(d, gn, ge, gtol, tau)
+        stationary, how, text = stationarity(d, gn, ge, gtol, tau)
     if stationary is True:
-        cls, text = _curvature_class(sp, d if how != "gtol" else _no_weak(d))
+        cls, text = _curvature_class(sc, d if how != "gtol" else no_weak(d))
     else:
         cls = "not_stationary" if stationary is False else "inconclusive"
-        if stationary is None and sp.negative.any():
+        if stationary is None and sc.negative.any():
             text += "; negative curvature is certified, so it is not a minimum"
     if not getattr(model, "smooth", True) and cls not in ("minimum", "saddle", "maximum"):
         text = (NOT_SMOOTH + "; " + text) if text else NOT_SMOOTH
     lam_text = f"lam_min = {sp.lam[0]:.4g} +- {sp.lam_err:.3g}"
-    se, se_warning = _standard_errors(sp, stationary, lam_text)
-    pos = sp.positive
+    se, se_warning = _standard_errors(sc, stationary, lam_text)
+    pos = sc.positive
     H = np.asarray(model.H, dtype=np.float64)
     curv, step = _along_gradient(g, 0.5 * (H + H.T))
-    flat = sp.zero | (d.weak if how != "gtol" else False)
+    flat = sc.zero | (d.weak if how != "gtol" else False)
     return Certificate(
         classification=cls, is_minimum=cls == "minimum", stationary=stationary,
         stationarity=how, f=f, grad_norm=gn, grad_err=ge, gtol=gtol,
         decrement=float(np.sum(d.gain[pos])) if pos.any() else None,
         newton_step=float(np.max(d.move[pos])) if pos.any() else None, resolution=tau,
         lam=sp.lam, lam_err=sp.lam_err, lam_min=float(sp.lam[0]), lam_max=float(sp.lam[-1]),
-        cond=sp.cond, rank=sp.rank, negative_directions=sp.V[:, sp.negative],
-        flat_directions=sp.V[:, flat], flat_parameters=_flat_parameters(sp.V[:, flat], names, loading),
+        cond=sp.cond, rank=sc.rank, negative_directions=_negative_directions(sp, sc),
+        flat_directions=sc.directions(flat),
+        flat_parameters=_flat_parameters(sc.directions(flat), names, loading),
+        inertia=(int(sc.negative.sum()), int(sc.lam.size - sc.negative.sum() - pos.sum()),
+                 int(pos.sum())),
         curvature_along_grad=curv, max_descent_step=step, standard_errors=se,
         se_warning=se_warning, inconclusive=text, exact_hessian=bool(model.exact_hessian),
         nfev=int(model.nfev), x=x.copy(), names=names)
-
-
-def _no_weak(d):
-    """Directions with weak ones counted as resolved (the user's gtol decided)."""
-    return Directions(d.gk, d.ek, d.gain, d.move, d.reach, d.stationary | d.weak,
-                      d.not_stationary, np.zeros_like(d.weak), d.by_gain)

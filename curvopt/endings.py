@@ -10,7 +10,8 @@ certificate by this table (``fresh``: the first certificate at this point):
 =========================  ====================================================  ==========
 certificate                action                                                ends with
 =========================  ====================================================  ==========
-minimum                    stop                                                  MINIMUM
+minimum                    probe the shallow directions (:func:`look_beyond`);   MINIMUM /
+                           stop unless f is lower further out                    continue
 degenerate                 probe f along the flat/weak directions, both signs,   see below
                            straight and curved (:mod:`curvopt.probe`)
 saddle, maximum, or        step along the most negative direction, both signs,   continue /
@@ -86,8 +87,8 @@ def looks_stationary(run, point, step):
 def verdict(cert, ctol=0.0):
     """Status for a certificate reached where no progress is left."""
     cls = cert.classification
-    if cls == "minimum":
-        strict = cert.lam_min - cert.lam_err > ctol
+    if cls == "minimum":             # every eigenvalue certified > 0 (on D^-1 H D^-1)
+        strict = ctol == 0.0 or cert.lam_min - cert.lam_err > ctol
         return Status.MINIMUM if strict else Status.DEGENERATE_MINIMUM
     return Status.NOT_STATIONARY if cls == "not_stationary" else Status.INCONCLUSIVE
 
@@ -106,7 +107,8 @@ def at_no_progress(run, point, reason):
     cls, neg = cert.classification, cert.negative_directions.shape[1] > 0
     shortcut = fresh and reason == "gtol"
     if cls == "minimum":
-        return point, verdict(cert, run.opts.ctol)
+        beyond = look_beyond(run, point) if fresh and cert.stationarity != "gtol" else None
+        return (beyond, None) if beyond is not None else (point, verdict(cert, run.opts.ctol))
     if shortcut and (neg or cls == "degenerate"):
         run.strict, run.kind = True, "certified_" + cls
         return point, None
@@ -261,15 +263,45 @@ def _mixed_third(run, point, v, U, s):
     return (d2[:, 0] - d2[:, 1]) / (2.0 * s)
 
 
+def look_beyond(run, point):
+    """At a certified minimum, probe the shallow directions: eigenvectors of H whose
+    eigenvalue only the equilibrated bound certifies positive (|lam| <= the plain Weyl
+    bound: curvature tiny at the scale of the stiffest parameter). Such a basin can be a
+    shallow dent in a plateau far from where the parameter has its typical size (a
+    saturated sigmoid), so f is also probed out to the far grid and where the parameter
+    returns to size 1 (:func:`curvopt.probe.probe_direction`). A verified lower point
+    continues the run (the point returned); otherwise None: the minimum stands, on its own
+    certificate. Not called where the user's gtol decided stationarity: the user asked
+    to stop there."""
+    cert, model = point.cert, point.full
+    lam, V = np.linalg.eigh(0.5 * (model.H + model.H.T))
+    shallow = np.flatnonzero(np.abs(lam) <= cert.lam_err)[:MAX_PROBED]
+    tau = max(cert.resolution, RESOLUTION_K * run.obj.f_eps * abs(point.f))
+    for k in shallow:
+        v = V[:, k]
+        res = probe_direction(run.obj, point.x, point.f, v, tau, _t_min(run, point, v))
+        if res.outcome in ("descent", "unbounded"):
+            run.kind, run.delta = "probe_descent", max(abs(res.t_best), run.delta)
+            return run.at(res.x_best, res.f_best, point)
+    return None
+
+
+def _t_min(run, point, v):
+    """Nearest probe distance along v: the reach of the FD stencil along v (within it,
+    the certificate's location test already decided)."""
+    step = point.full.step
+    if step is not None:
+        return float(np.abs(v) @ step)
+    return run.obj.f_eps ** 0.25 * max(1.0, float(np.abs(point.x).max()))
+
+
 def resolve_flat(run, point):
     """Probe the directions the certificate could not decide (see the module docstring)."""
     cert, obj, model = point.cert, run.obj, point.full
     tau = max(cert.resolution, RESOLUTION_K * obj.f_eps * abs(point.f))
     outcomes, t_far = [], 0.0
     for v in _directions(cert, model.H):
-        t_min = float(np.abs(v) @ model.step) if model.step is not None else \
-            obj.f_eps ** 0.25 * max(1.0, float(np.abs(point.x).max()))
-        res = probe_direction(obj, point.x, point.f, v, tau, t_min,
+        res = probe_direction(obj, point.x, point.f, v, tau, _t_min(run, point, v),
                               curve=lambda v=v: _curve(run, point, model, v))
         if res.outcome == "unbounded":
             run.ray = res

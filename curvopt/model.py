@@ -29,7 +29,7 @@ model is the noise of f at x, the resolution the certificate compares decreases 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -37,7 +37,7 @@ from curvopt.fd.bounds import K_NOISE, S_TRUNC, EPS64
 from curvopt.fd.estimates import (Stencil, gradient_estimate, hessian_estimate,
                                   hessian_stencil)
 from curvopt.fd.noise import NoiseEstimate, assumed_noise, ecnoise, estimate_noise
-from curvopt.fd.steps import representable, steps_for, third_derivative_steps
+from curvopt.fd.steps import fitted_steps, representable, steps_for
 from curvopt.objective import NonFiniteError
 
 __all__ = ["LocalModel", "local_model", "base_value"]
@@ -62,7 +62,7 @@ class LocalModel:
     H_err : ndarray, shape (n, n)
         Elementwise bound on ``|H - hess f(x)|`` (symmetric; NaN: not estimated).
     f_noise : float
-        Noise level of f at x (standard deviation: ECnoise, or the rounding f_eps |f|).
+        Noise level of f at x (standard deviation: ECnoise, or the rounding ``f_eps |f|``).
     exact_hessian : bool
         True when H came from a user-supplied callable.
     nfev : int
@@ -79,6 +79,9 @@ class LocalModel:
     stencil : Stencil or None
         The raw stencil of a cheap function-values model (``errors=False``), which
         ``local_model(errors=True, reuse=model)`` at the same x builds on.
+    typ : ndarray or None
+        The typical sizes the default steps were scaled with (s_i = max(|x_i|, typ_i),
+        :func:`curvopt.fd.steps.curvature_scale`); None: typ_i = 1.
     """
 
     x: np.ndarray
@@ -95,6 +98,7 @@ class LocalModel:
     eps_x: float = EPS64
     noise: NoiseEstimate | None = field(default=None, repr=False, compare=False)
     stencil: Stencil | None = field(default=None, repr=False, compare=False)
+    typ: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def n(self) -> int:
@@ -114,7 +118,7 @@ def base_value(obj, x, f0=None):
 
 
 def local_model(obj, x, *, f0=None, noise=None, errors=True, step=None, hess_err=None,
-                jac_err=None, grad_steps=None, reuse=None):
+                jac_err=None, grad_steps=None, reuse=None, typ=None, fit_scale=False):
     """Build the :class:`LocalModel` of ``obj`` at x.
 
     Parameters
@@ -142,7 +146,35 @@ def local_model(obj, x, *, f0=None, noise=None, errors=True, step=None, hess_err
         A cheap model (``errors=False``, function values only) at the same x and f, with
         steps at least half of those this call would take: its stencil is reused
         (2n^2 evaluations saved). Ignored otherwise.
+    typ : ndarray, optional
+        Typical sizes of the coordinates for the default steps (s_i = max(|x_i|, typ_i);
+        :mod:`curvopt.fd.steps`); None: 1.
+    fit_scale : bool
+        Fit the steps to the curvature found (:func:`curvopt.fd.steps.curvature_scale`):
+        where diag H asks for steps more than 4 times shorter than those taken, the model
+        is built again with them (at most twice; finite-difference H only; the given
+        ``step`` is replaced).
     """
+    model = _local_model(obj, x, f0, noise, errors, step, hess_err, jac_err, grad_steps,
+                         reuse, typ)
+    for _ in range(2 if fit_scale else 0):
+        if model.step is None:
+            break
+        kind = "central" if obj.has_grad else "hessian"
+        typ, h = fitted_steps(obj.point(x), model.f, np.diag(model.H), model.noise.step_rel,
+                              kind)
+        if not np.any(h < 0.25 * model.step):
+            break
+        nfev = model.nfev
+        model = _local_model(obj, x, model.f, model.noise, errors, h, hess_err, jac_err,
+                             None, None, typ)
+        model = replace(model, nfev=model.nfev + nfev)
+    return model
+
+
+def _local_model(obj, x, f0, noise, errors, step, hess_err, jac_err, grad_steps, reuse,
+                 typ):
+    """One build of :func:`local_model` (no refit)."""
     start = obj.nfev
     x = obj.point(x)
     f0 = base_value(obj, x, f0)
@@ -154,12 +186,12 @@ def local_model(obj, x, *, f0=None, noise=None, errors=True, step=None, hess_err
     first = None
     if obj.has_hess or obj.has_hessp:
         H, H_err = _user_hessian(obj, x, hess_err, probe=errors)
-        g, g_err = _gradient(obj, x, f0, sigma, rel, H, errors, jac_err)
+        g, g_err = _gradient(obj, x, f0, sigma, rel, H, errors, jac_err, typ)
     elif obj.has_grad:
-        H, H_err, h = _jac_hessian(obj, x, rel, errors, step)
-        g, g_err = _gradient(obj, x, f0, sigma, rel, H, errors, jac_err)
+        H, H_err, h = _jac_hessian(obj, x, rel, errors, step, typ)
+        g, g_err = _gradient(obj, x, f0, sigma, rel, H, errors, jac_err, typ)
     else:
-        h_target = steps_for(x, rel, "hessian", step, name="fd_step")
+        h_target = steps_for(x, rel, "hessian", step, typ=typ, name="fd_step")
         if _reusable(reuse, x, f0, h_target):
             first = reuse.stencil
         r = hessian_estimate(obj, x, f0, sigma, h_target, errors=errors, first=first)
@@ -167,10 +199,11 @@ def local_model(obj, x, *, f0=None, noise=None, errors=True, step=None, hess_err
         first = r.stencil if not errors else None
         if errors:    # the stencil's rounding floor (its widest points) is not the
             s_g = sigma if smooth else r.sigma     # gradient's: it gets its own
-            g, g_err = _sharpen(obj, x, f0, s_g, rel, g, g_err, grad_steps)
+            g, g_err = _sharpen(obj, x, f0, s_g, rel, g, g_err, grad_steps, typ)
     return LocalModel(x=x.astype(np.float64), f=f0, g=g, H=H, g_err=g_err, H_err=H_err,
                       f_noise=float(sigma), exact_hessian=h is None, nfev=obj.nfev - start,
-                      step=h, smooth=smooth, eps_x=obj.eps_x, noise=noise, stencil=first)
+                      step=h, smooth=smooth, eps_x=obj.eps_x, noise=noise, stencil=first,
+                      typ=typ)
 
 
 def _reusable(model, x, f0, h_full):
@@ -237,7 +270,7 @@ def _precision_probe(obj, x, A):
     return np.full(A.shape, K_NOISE * float(np.nanmax(np.concatenate([[0.0], sig]))))
 
 
-def _gradient(obj, x, f0, sigma, rel, H, errors, jac_err=None):
+def _gradient(obj, x, f0, sigma, rel, H, errors, jac_err=None, typ=None):
     """User gradient with its rounding bound (``jac_err`` when given), or central
     differences. The rounding bound 10 u (|g| + |H| max(1, |x|)) uses the unit roundoff
     u of the gradient's dtype (or x's, or f's, whichever is coarsest)."""
@@ -247,16 +280,17 @@ def _gradient(obj, x, f0, sigma, rel, H, errors, jac_err=None):
             return g, _nonneg(jac_err, g.shape, "jac_err")
         scale = np.abs(H) @ np.maximum(1.0, np.abs(x.astype(np.float64)))
         return g, 10.0 * obj.jac_eps * (np.abs(g) + scale)
-    est = gradient_estimate(obj, x, f0, sigma, steps_for(x, rel, "central"), errors=errors)
+    est = gradient_estimate(obj, x, f0, sigma, steps_for(x, rel, "central", typ=typ),
+                            errors=errors)
     return est.value, (est.error if errors else est.value + np.nan)
 
 
-def _sharpen(obj, x, f0, sigma, rel, g, g_err, step=None):
+def _sharpen(obj, x, f0, sigma, rel, g, g_err, step=None, typ=None):
     """Per component, the better of the stencil's g (axis points at 2h and 4h, h ~
     eps_f^(1/4)) and a dedicated central gradient at h ~ eps_f^(1/3) (or ``step``) with
     its Richardson bound (4n evaluations). Both bounds hold for the same true gradient,
     so the smaller one is kept."""
-    h = steps_for(x, rel, "central") if step is None else step
+    h = steps_for(x, rel, "central", typ=typ) if step is None else step
     est = gradient_estimate(obj, x, f0, sigma, h, errors=True)
     take = est.error < g_err
     return np.where(take, est.value, g), np.where(take, est.error, g_err)
@@ -278,9 +312,9 @@ def _jac_columns(obj, x, h):
     return 0.5 * (A + A.T), A, h, gmax
 
 
-def _jac_hessian(obj, x, rel, errors, step):
+def _jac_hessian(obj, x, rel, errors, step, typ=None):
     """(H, H_err, h) from 2n user gradients (4n with errors)."""
-    h = steps_for(x, rel, "central", step, name="fd_step")
+    h = steps_for(x, rel, "central", step, typ=typ, name="fd_step")
     H, A, h, gmax = _jac_columns(obj, x, h)
     if not errors:
         return H, np.full_like(H, np.nan), h

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from curvopt.fd.estimates import gradient_estimate
-from curvopt.fd.steps import default_steps
+from curvopt.fd.steps import default_steps, scale
 from curvopt.objective import NonFiniteError
 
 __all__ = ["LoopGradient", "loop_gradient", "is_far", "sr1", "confirm_curvature",
@@ -49,34 +49,35 @@ class LoopGradient:
     steps: np.ndarray | None = None
 
 
-def is_far(x, f, g, H, rel):
+def is_far(x, f, g, H, rel, typ=None):
     """Forward differences suffice: their error h |H_ii| / 2 + 2 eps_f |f| / h
-    (N&W 2006 eqs. 8.3-8.4, h = eps_f^(1/2) max(1, |x_i|)) is below 1% of ||g||."""
+    (N&W 2006 eqs. 8.3-8.4, h = eps_f^(1/2) s_i, s_i = max(|x_i|, typ_i)) is below 1% of
+    ||g||."""
     gnorm = float(np.linalg.norm(g))
-    h = default_steps(x, rel, "forward")
+    h = default_steps(x, rel, "forward", typ)
     err = float(np.linalg.norm(h * np.abs(np.diag(H)) / 2 + 2 * rel * abs(f) / h))
     return err < 0.01 * gnorm
 
 
-def loop_gradient(obj, x, f, sigma, rel, far=False, H=None, steps=None):
+def loop_gradient(obj, x, f, sigma, rel, far=False, H=None, steps=None, typ=None):
     """The loop's gradient at x (a :class:`LoopGradient`): the user's; else forward
     differences when ``far`` (with the truncation bound from diag(H)), central otherwise
     or where a forward point is not finite; ``sigma`` is the noise of f at x, ``rel`` the
     relative noise that sets the steps. ``steps``: central steps per coordinate (e.g.
-    from third derivatives), else the default rule."""
+    from third derivatives), else the default rule with the typical sizes ``typ``."""
     if obj.has_grad:
         g = obj.grad(x)
         return LoopGradient(g, 10 * obj.jac_eps * float(np.linalg.norm(g)), True)
     if far:
         try:
             deriv = None if H is None else np.abs(np.diag(H))
-            est = gradient_estimate(obj, x, f, sigma, default_steps(x, rel, "forward"),
+            est = gradient_estimate(obj, x, f, sigma, default_steps(x, rel, "forward", typ),
                                     scheme="forward", errors=False, deriv=deriv)
             err = est.error if deriv is not None else est.rounding
             return LoopGradient(est.value, float(np.linalg.norm(err)), False)
         except NonFiniteError:
             pass
-    h = default_steps(x, rel, "central") if steps is None else steps
+    h = default_steps(x, rel, "central", typ) if steps is None else steps
     est = gradient_estimate(obj, x, f, sigma, h, scheme="central", errors=False)
     return LoopGradient(est.value, float(np.linalg.norm(est.rounding)), True, est.step)
 
@@ -90,7 +91,7 @@ def sr1(H, s, y):
     return H + np.outer(r, r) / denom
 
 
-def confirm_curvature(obj, x, f, H, rel):
+def confirm_curvature(obj, x, f, H, rel, typ=None):
     """Check the negative eigenvalues of an SR1 estimate H by second differences of f.
 
     Along the bottom unit eigenvector v,
@@ -109,7 +110,7 @@ def confirm_curvature(obj, x, f, H, rel):
         if lam[0] >= 0:
             return H
         v = V[:, 0]
-        h = rel ** 0.25 * max(1.0, float(np.abs(xf) @ np.abs(v)))
+        h = rel ** 0.25 * float(scale(xf, typ) @ np.abs(v))
         xp, xm = (xf + h * v).astype(x.dtype), (xf - h * v).astype(x.dtype)
         hp, hm = (xp.astype(float) - xf) @ v, (xf - xm.astype(float)) @ v
         fp, fm = obj.values(np.stack([xp, xm]))

@@ -29,13 +29,19 @@ def _eigen_lines(c, shown: int = 10) -> list[str]:
     n = c.lam.size
     idx = list(range(n)) if n <= shown + 1 else list(range(shown // 2)) + list(range(n - shown // 2, n))
     out = [f"  eigenvalues of H (each +- {c.lam_err:.3g}: Weyl bound + eigh rounding):"]
+    n_neg, _, n_pos = c.inertia
+    plain = int(np.sum(c.lam < -c.lam_err)), int(np.sum(c.lam > c.lam_err))
+    if (n_neg, n_pos) != plain:
+        out[0] = (f"  eigenvalues of H (each +- {c.lam_err:.3g}: Weyl bound + eigh rounding; "
+                  f"signs decided on the equilibrated D^-1 H D^-1, whose entries' errors "
+                  f"are judged against their own rows' scales):")
     for j, k in enumerate(idx):
         if j and k != idx[j - 1] + 1:
             out.append(f"    ... {k - idx[j - 1] - 1} more")
-        lam = c.lam[k]
-        tag = ("certified < 0" if lam < -c.lam_err else "certified > 0" if lam > c.lam_err
-               else "indistinguishable from 0" if abs(lam) <= c.lam_err else "not estimated")
-        out.append(f"    lam[{k}] = {lam: .6e}  {tag}")
+        tag = ("not estimated" if not np.isfinite(c.lam_err) else "certified < 0"
+               if k < n_neg else "certified > 0" if k >= n - n_pos
+               else "indistinguishable from 0")
+        out.append(f"    lam[{k}] = {c.lam[k]: .6e}  {tag}")
     return out
 
 

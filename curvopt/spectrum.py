@@ -18,7 +18,8 @@ with ``lam_err = ||B||_2 + floor``, and *indistinguishable from zero* when
 
 References
 ----------
-.. [1] Horn, R. A. & Johnson, C. R. (2013). Matrix Analysis, 2nd ed. Cambridge.
+.. [1] Horn, R. A. & Johnson, C. R. (2013). Matrix Analysis, 2nd ed. Cambridge
+   (Cor. 4.3.15: Weyl; Thm. 4.5.8: Sylvester's law of inertia).
 .. [2] Golub, G. H. & Van Loan, C. F. (2013). Matrix Computations, 4th ed. Johns Hopkins.
 .. [3] Higham, N. J. (1988). Computing a nearest symmetric positive semidefinite matrix.
        Linear Algebra Appl. 103, 103-118.
@@ -51,6 +52,9 @@ class Spectrum:
         ``max|lam| / min|lam|`` (inf when some eigenvalue is exactly zero).
     rank : int
         Effective rank: eigenvalues with ``|lam| > lam_err`` (``> floor`` if NaN bound).
+    d : ndarray or None
+        For an equilibrated spectrum (:func:`spectrum_of` with ``scaled=True``): the
+        diagonal scaling D; ``lam``, ``V`` are then those of A = D^-1 H D^-1.
     """
 
     lam: np.ndarray
@@ -60,6 +64,17 @@ class Spectrum:
     lam_err: float
     cond: float
     rank: int
+    d: np.ndarray | None = None
+
+    def directions(self, mask) -> np.ndarray:
+        """Unit x-space directions of the eigenvectors selected by ``mask``: the columns of
+        V, or, for an equilibrated spectrum, of D^-1 V normalized (u'Au = w'Hw for
+        w = D^-1 u, so signs of curvature carry over)."""
+        W = self.V[:, mask]
+        if self.d is None or W.shape[1] == 0:
+            return W
+        W = W / self.d[:, None]
+        return W / np.linalg.norm(W, axis=0)
 
     @property
     def estimated(self) -> bool:
@@ -119,8 +134,22 @@ def weyl_bound(H_err) -> float:
     return float(np.linalg.norm(B, 2)) if B.size else 0.0
 
 
-def spectrum_of(H, H_err=None) -> Spectrum:
+def equilibration(Hs) -> np.ndarray:
+    """D_i = sqrt(max_j |H_ij|) (1 for an all-zero row): the diagonal scaling that brings
+    every row of D^-1 H D^-1 to the same size."""
+    m = np.max(np.abs(Hs), axis=1) if Hs.size else np.ones(0)
+    return np.sqrt(np.where(m > 0, m, 1.0))
+
+
+def spectrum_of(H, H_err=None, scaled=False) -> Spectrum:
     """Eigenvalues of the symmetrized H with a bound on their error.
+
+    With ``scaled``, those of the equilibrated A = D^-1 H D^-1 (:func:`equilibration`) with
+    the scaled bound D^-1 B D^-1: by Sylvester's law of inertia, A and H have the same
+    numbers of positive, negative and zero eigenvalues for any nonsingular diagonal D,
+    and the error of each entry is then judged against the scales of its own row and
+    column, not against the largest entry of H ([1] Thm. 4.5.8). For a badly scaled H
+    (parameters of sizes 1 and 1e-5) this certifies signs one Weyl bound on H cannot.
 
     Parameters
     ----------
@@ -128,6 +157,8 @@ def spectrum_of(H, H_err=None) -> Spectrum:
         Hessian estimate (need not be exactly symmetric).
     H_err : array_like, shape (n, n), optional
         Elementwise bound on ``|H - H*|``; None means exact (only the rounding floor).
+    scaled : bool
+        Decide on the equilibrated matrix (``Spectrum.d`` holds D).
 
     Returns
     -------
@@ -140,6 +171,12 @@ def spectrum_of(H, H_err=None) -> Spectrum:
     n = Hs.shape[0]
     if H_err is not None and np.shape(H_err) != (n, n):
         raise ValueError(f"H_err has shape {np.shape(H_err)}, expected {(n, n)}")
+    d = None
+    if scaled:
+        d = equilibration(Hs)
+        Hs = symmetrize(Hs / np.outer(d, d))
+        if H_err is not None:
+            H_err = np.asarray(H_err, dtype=np.float64) / np.outer(d, d)
     lam, V = np.linalg.eigh(Hs)
     norm2 = float(np.max(np.abs(lam))) if n else 0.0
     floor = n * _eps(H.dtype) * norm2
@@ -150,7 +187,7 @@ def spectrum_of(H, H_err=None) -> Spectrum:
     cond = float("inf") if amin == 0.0 else norm2 / amin
     cut = lam_err if np.isfinite(lam_err) else floor
     return Spectrum(lam=lam, V=V, weyl=weyl, floor=floor, lam_err=lam_err,
-                    cond=cond, rank=int(np.sum(absl > cut)))
+                    cond=cond, rank=int(np.sum(absl > cut)), d=d)
 
 
 def nearest_psd(H, floor: float = 0.0) -> np.ndarray:

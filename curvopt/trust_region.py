@@ -34,7 +34,8 @@ import numpy as np
 
 from curvopt import endings
 from curvopt.fd.noise import assumed_noise, estimate_noise
-from curvopt.fd.steps import capped_hessian_steps, third_derivative_steps, AxisDifferences
+from curvopt.fd.steps import (AxisDifferences, capped_hessian_steps, curvature_scale,
+                              third_derivative_steps)
 from curvopt.model import local_model
 from curvopt.objective import BudgetExhausted, NonFiniteError
 from curvopt.quasi_newton import (confirm_curvature, is_far, loop_gradient, sr1,
@@ -47,7 +48,7 @@ __all__ = ["Point", "Iterate", "SolverResult", "solve"]
 
 ETA_LOW, ETA_HIGH, SHRINK, GROW = 0.25, 0.75, 0.25, 2.0   # N&W (2006) Alg. 4.1
 DELTA_CAP = 1e100                   # keeps every p, p'Hp finite whatever max_trust_radius
-ENDGAME = 1e-3     # a rejected interior Newton step promising < ENDGAME x the last
+ENDGAME = 1e-3    # a rejected interior Newton step promising < ENDGAME x the last
                    # accepted decrease: the gradient's error dominates, certify
 
 
@@ -137,6 +138,7 @@ class Run:
         self.kind, self.lam_min, self.ray = "start", float("nan"), None
         self.pair = None                 # two central gradients at one x: third derivatives
         self.noise = None
+        self.typ = None                  # typical sizes of x learned from diag H
         self.anchor = None               # (x, f) where the runaway check last looked
         self.falls = 0                   # consecutive runaway checks with f falling 100x
         self.progress = (0, np.inf)      # (nit, f) of the last decrease beyond resolution
@@ -166,14 +168,24 @@ class Run:
     def hessian_steps(self, point):
         if self.opts.fd_step is not None:
             return self.opts.fd_step
-        return capped_hessian_steps(point.x, point.f, np.diag(point.H), self.noise.step_rel)
+        return capped_hessian_steps(point.x, point.f, np.diag(point.H), self.noise.step_rel,
+                                    self.typ)
+
+    def learn_scale(self, model):
+        """Typical sizes of x from the curvature of an FD or exact model
+        (:func:`curvopt.fd.steps.curvature_scale`): the steps follow |x_i| for a parameter
+        that is small and stiff."""
+        if self.opts.fd_step is None:
+            self.typ = curvature_scale(model.f, np.diag(model.H))
 
     def refresh(self, point):
         """Cheap FD (or exact) model at x, f reused. A central or user gradient already
         taken at x is kept (the stencil's g is read at ~2 eps^(1/4)), and with the
         stencil's central g it gives the third derivatives for the gradient steps."""
         m = local_model(self.obj, point.x, f0=point.f, noise=self.noise, errors=False,
-                        step=self.hessian_steps(point))
+                        step=self.hessian_steps(point), typ=self.typ,
+                        fit_scale=self.opts.fd_step is None)
+        self.learn_scale(m)
         d = trust_scaling(self.opts.trust_scaling, point.x, m.H, point.d)
         if point.g_at_x:
             if point.g_steps is not None and m.step is not None:
@@ -189,9 +201,9 @@ class Run:
         steps = None
         if not self.obj.has_grad and not far:
             steps = third_derivative_steps(x, self.pair, self.noise_at(f),
-                                           self.noise.step_rel)
+                                           self.noise.step_rel, typ=self.typ)
         return loop_gradient(self.obj, x, f, self.noise_at(f), self.noise.step_rel, far, H,
-                             steps)
+                             steps, self.typ)
 
     def at(self, x, f, point=None):
         """A fresh point at x (a jump: probe or escape target) with its cheap model."""
@@ -206,10 +218,12 @@ class Run:
         steps = None
         if self.pair is not None and not self.obj.has_grad:
             steps = third_derivative_steps(point.x, self.pair, self.noise_at(point.f),
-                                           self.noise.step_rel)
+                                           self.noise.step_rel, typ=self.typ)
         model = local_model(self.obj, point.x, f0=point.f, errors=True,
                             step=self.hessian_steps(point), grad_steps=steps,
-                            reuse=point.model)
+                            reuse=point.model, typ=self.typ,
+                            fit_scale=self.opts.fd_step is None)
+        self.learn_scale(model)
         if model.noise is not None and model.noise.nfev > 0:
             self.noise = model.noise
         cert = endings.certify_model(model, self.opts)
@@ -252,7 +266,8 @@ class Run:
                 lg = self.gradient(x_new, f_new)
                 new = replace(new, g=lg.g, g_tol=lg.g_tol, g_at_x=True, g_steps=lg.steps)
             return self.refresh(new)
-        far = not obj.has_grad and is_far(x_new, f_new, point.g, point.H, self.noise.step_rel)
+        far = not obj.has_grad and is_far(x_new, f_new, point.g, point.H, self.noise.step_rel,
+                                          self.typ)
         lg = self.gradient(x_new, f_new, far, point.H)
         s = x_new.astype(float) - point.x.astype(float)
         return Point(x=x_new, f=f_new, g=lg.g, H=sr1(point.H, s, lg.g - point.g),
@@ -263,7 +278,8 @@ class Run:
         """One iteration: step, ratio test, radius update, accept or reject."""
         step, lam_min, self.curvature = self.tr_step(point)
         if not point.fresh and lam_min < 0:           # SR1 suspects negative curvature
-            H = confirm_curvature(self.obj, point.x, point.f, point.H, self.noise.step_rel)
+            H = confirm_curvature(self.obj, point.x, point.f, point.H, self.noise.step_rel,
+                                  self.typ)
             point = self.refresh(point) if H is None else replace(point, H=H)
             step, lam_min, self.curvature = self.tr_step(point)
         self.lam_min = lam_min

@@ -49,11 +49,39 @@ def test_maximum_and_negative_direction():
 
 
 def test_eigenvalue_inside_the_bound_is_not_decided_either_way():
-    for lam_min in (3.9e-6, -3.9e-6):       # bound is 4 * 1e-6 + rounding
+    for lam_min in (1e-6, -1e-6):    # inside 4e-6 (plain Weyl) and ~3.7e-6 (equilibrated)
         c = certify(model(known([lam_min, 1.0, 2.0, 3.0]), H_err=1e-6))
         assert c.classification == "degenerate"
         assert abs(c.lam_min) <= c.lam_err and not c.is_minimum
         assert c.negative_directions.shape[1] == 0
+
+
+def test_equilibrated_bound_certifies_a_badly_scaled_minimum_soundly():
+    # H = D H0 D with D over five decades (parameters of sizes 1 and 1e-5, as in NIST
+    # Kirby2): the error of each entry scales like its row and column, so one Weyl bound
+    # on H (set by the stiffest entry) swamps the small eigenvalues; Sylvester's law lets
+    # the sign be decided on D^-1 H D^-1 instead.
+    D = np.logspace(0, -5, 5)
+    H0 = known([0.2, 0.5, 1.0, 3.0, 10.0], seed=3)
+    H = D[:, None] * H0 * D[None, :]
+    H_err = 1e-6 * np.abs(H)
+    c = certify(model(H, H_err=H_err, g_err=1e-20))
+    assert c.lam_min < c.lam_err                 # undecidable by the plain Weyl bound
+    assert c.classification == "minimum" and c.inertia == (0, 0, 5)
+    # soundness: every symmetric H* with |H* - H| <= H_err (corners of the box) is PD
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        S = np.sign(rng.standard_normal(H.shape))
+        E = np.triu(S) + np.triu(S, 1).T
+        assert np.linalg.eigvalsh(D[:, None] ** -1 * (H + E * H_err) / D[None, :])[0] > 0
+
+
+def test_equilibrated_flat_direction_is_mapped_back_to_x():
+    D = np.array([1.0, 1e-4])
+    H = D[:, None] * np.diag([1.0, 0.0]) * D[None, :]
+    c = certify(model(H, H_err=1e-9 * np.ones((2, 2)), g_err=1e-20))
+    assert c.classification == "degenerate"
+    assert np.allclose(np.abs(c.flat_directions[:, 0]), [0.0, 1.0])
 
 
 def test_negative_plus_flat_is_inconclusive_with_direction():
