@@ -135,7 +135,9 @@ def minimize(fun, x0, args=(), jac=None, hess=None, hessp=None, bounds=None,
         ``maxiter``, ``disp``, ``initial_trust_radius``, ``max_trust_radius``, ``eta``,
         ``return_all``; curvopt's: ``maxfev``, ``maxtime``, ``stall``, ``ctol``,
         ``hessian_update``, ``fd_step``, ``noise``, ``trust_scaling``, ``names``,
-        ``vectorized``, ``history``.
+        ``vectorized``, ``history``, ``workers`` (an int number of processes, -1 for all
+        cores, a map ``workers(func, iterable)`` or an Executor: see
+        :mod:`curvopt.parallel`; the deprecated ``parallel=True`` means ``workers=-1``).
 
     Returns
     -------
@@ -145,6 +147,18 @@ def minimize(fun, x0, args=(), jac=None, hess=None, hessp=None, bounds=None,
         certificate was made), ``ray`` (for NO_FINITE_MINIMIZER: the probe along which f
         kept falling), ``history`` and ``allvecs`` when asked. ``success`` is True only
         for MINIMUM and DEGENERATE_MINIMUM (see :class:`~curvopt.status.Status`).
+
+    Examples
+    --------
+    Started exactly on the strict saddle of f at the origin, from function values only:
+
+    >>> import numpy as np, scipy.optimize, curvopt
+    >>> f = lambda z: z[0]**2 - z[1]**2 + z[1]**4 / 4
+    >>> res = scipy.optimize.minimize(f, np.zeros(2), method=curvopt)
+    >>> res.success, res.certificate.classification
+    (True, 'minimum')
+    >>> np.round(np.abs(res.x), 4).tolist()
+    [0.0, 1.4142]
     """
     _check_unconstrained(bounds, constraints)
     jac = None if (isinstance(jac, str) and jac in _FD_STRINGS) or jac is False else jac
@@ -158,8 +172,9 @@ def minimize(fun, x0, args=(), jac=None, hess=None, hessp=None, bounds=None,
     opts = parse_options(x.size, options)
     reporter = _Reporter(callback, opts.disp, opts.history or opts.return_all)
     obj = Objective(fun, np.atleast_1d(x), args, jac=jac, hess=hess, hessp=hessp,
-                    vectorized=opts.vectorized, maxfev=opts.maxfev)
-    run = solve(obj, opts, reporter)
+                    vectorized=opts.vectorized, maxfev=opts.maxfev, workers=opts.workers)
+    with obj:                       # shuts down a pool started for workers=<int>
+        run = solve(obj, opts, reporter)
     res = OptimizeResult(
         x=run.x, fun=run.f, jac=run.g, hess=run.H, nit=run.nit, nfev=obj.nfev,
         njev=obj.njev, nhev=obj.nhev, status=int(run.status), success=run.status.success,

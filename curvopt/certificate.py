@@ -316,11 +316,12 @@ def certify(model: LocalModel, *, gtol=None, names=None,
     H = np.asarray(model.H, dtype=np.float64)
     curv, step = _along_gradient(g, 0.5 * (H + H.T))
     flat = sc.zero | (d.weak if how != "gtol" else False)
+    curved = np.isfinite(d.gain)              # certified convex along the line
     return Certificate(
         classification=cls, is_minimum=cls == "minimum", stationary=stationary,
         stationarity=how, f=f, grad_norm=gn, grad_err=ge, gtol=gtol,
-        decrement=float(np.sum(d.gain[pos])) if pos.any() else None,
-        newton_step=float(np.max(d.move[pos])) if pos.any() else None, resolution=tau,
+        decrement=float(np.sum(d.gain[curved])) if curved.any() else None,
+        newton_step=float(np.max(d.move[curved])) if curved.any() else None, resolution=tau,
         lam=sp.lam, lam_err=sp.lam_err, lam_min=float(sp.lam[0]), lam_max=float(sp.lam[-1]),
         cond=sp.cond, rank=sc.rank, negative_directions=_negative_directions(sp, sc),
         flat_directions=sc.directions(flat),

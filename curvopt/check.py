@@ -99,7 +99,9 @@ def check(fun_or_result, x=None, args=(), jac=None, hess=None, *, hessp=None,
     **options
         The options of :mod:`curvopt.options` that apply to one point: ``gtol``
         (optional absolute tolerance), ``names``, ``fd_step`` (Hessian step), ``noise``
-        (True: ECnoise; a float: the known noise of f), ``vectorized``, ``maxfev``.
+        (True: ECnoise; a float: the known noise of f), ``vectorized``, ``maxfev``,
+        ``workers`` (parallel evaluation, :mod:`curvopt.parallel`; the deprecated
+        ``parallel=True`` means ``workers=-1``).
 
     Returns
     -------
@@ -127,16 +129,22 @@ def check(fun_or_result, x=None, args=(), jac=None, hess=None, *, hessp=None,
     opts = parse_options(point.size, {**options, "names": names}, ignore=_MINIMIZE_ONLY)
     check_options(opts.gtol, loading)
     obj = Objective(fun, point, args, jac=jac, hess=hess, hessp=hessp,
-                    vectorized=opts.vectorized, maxfev=opts.maxfev)
+                    vectorized=opts.vectorized, maxfev=opts.maxfev, workers=opts.workers)
+    with obj:                       # shuts down a pool started for workers=<int>
+        model = _model(obj, jac, hess, opts, hess_err, jac_err)
+    return certify(model, gtol=opts.gtol, names=names, loading=loading)
+
+
+def _model(obj, jac, hess, opts, hess_err, jac_err):
+    """The local model of :func:`check` at the objective's point."""
     x0 = obj.x0
     f0 = _first_value(obj, x0)
     _check_derivative_shapes(jac, hess, x0, obj.args)
     noise = None
     if opts.noise is not True:
         noise = assumed_noise(obj, f0, None if opts.noise is False else opts.noise)
-    model = local_model(obj, x0, f0=f0, noise=noise, errors=True, step=opts.fd_step,
-                        hess_err=hess_err, jac_err=jac_err)
-    return certify(model, gtol=opts.gtol, names=names, loading=loading)
+    return local_model(obj, x0, f0=f0, noise=noise, errors=True, step=opts.fd_step,
+                       hess_err=hess_err, jac_err=jac_err, fit_scale=opts.fd_step is None)
 
 
 _MINIMIZE_ONLY = ()

@@ -49,7 +49,10 @@ class UserFunctionError(Exception):
 
     def __init__(self, name, exc):
         super().__init__(f"{name} raised {type(exc).__name__}: {exc}")
-        self.original = exc
+        self.name, self.original = name, exc
+
+    def __reduce__(self):               # pickled back from a worker process (--workers)
+        return type(self), (self.name, self.original)
 
 
 class _Guarded:
@@ -163,6 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gtol", type=float, default=None,
                    help="optional absolute gradient tolerance (scipy's meaning)")
     p.add_argument("--names", help="comma-separated parameter names")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="evaluate f in N processes (-1: all cores); default serial")
     p.add_argument("--json", action="store_true", help="print the certificate as JSON")
     return parser
 
@@ -176,7 +181,7 @@ def _run(ns) -> int:
     names = ns.names.split(",") if ns.names else None
     try:
         cert = check(fun, x, _parse_args(ns.args), jac=jac, hess=hess, gtol=ns.gtol,
-                     names=names)
+                     names=names, workers=ns.workers)
     except UserFunctionError:
         raise
     except (ValueError, TypeError) as exc:

@@ -32,23 +32,29 @@ from curvopt.fd.noise import NoiseEstimate, assumed_noise, estimate_noise
 from curvopt.fd.steps import steps_for
 from curvopt.model import base_value
 from curvopt.objective import Objective
+from curvopt.options import deprecated_parallel
 
 __all__ = ["gradient", "hessian", "hessp", "noise_level", "Estimate", "NoiseEstimate"]
 
 
-def _at_point(fun, x, args, noise, vectorized, jac=None):
-    """(obj, x, f0, noise): the objective, validated x, f(x) and the noise of f there."""
-    obj = Objective(fun, x, args, jac=jac, vectorized=vectorized)
+def _at_point(fun, x, args, noise, vectorized, jac=None, workers=None):
+    """(obj, x, f0, noise): the objective, validated x, f(x) and the noise of f there
+    (the caller closes obj; on an error here it is closed before raising)."""
+    obj = Objective(fun, x, args, jac=jac, vectorized=vectorized, workers=workers)
     x = obj.x0
-    f0 = base_value(obj, x)
-    if noise is not None and not (np.isfinite(noise) and noise >= 0):
-        raise ValueError(f"noise must be a finite number >= 0; got {noise!r}")
-    est = estimate_noise(obj, x, f0) if noise is None else assumed_noise(obj, f0, noise)
+    try:
+        f0 = base_value(obj, x)
+        if noise is not None and not (np.isfinite(noise) and noise >= 0):
+            raise ValueError(f"noise must be a finite number >= 0; got {noise!r}")
+        est = estimate_noise(obj, x, f0) if noise is None else assumed_noise(obj, f0, noise)
+    except BaseException:
+        obj.close()
+        raise
     return obj, x, f0, est
 
 
 def hessian(fun, x, args=(), *, step=None, rel_step=None, noise=None, error=True,
-            vectorized=False):
+            vectorized=False, workers=None, parallel=None):
     """Central finite-difference Hessian of f at x with an elementwise error bound.
 
     Parameters
@@ -59,13 +65,20 @@ def hessian(fun, x, args=(), *, step=None, rel_step=None, noise=None, error=True
     args : tuple
         Extra arguments of fun.
     step, rel_step : float or array, optional
-        Absolute step, or step relative to max(1, |x_i|). Default eps_f^(1/4) max(1, |x_i|).
+        Absolute step, or step relative to ``max(1, |x_i|)``. Default
+        ``eps_f^(1/4) max(1, |x_i|)``.
     noise : float, optional
         Absolute noise level (standard deviation) of f; estimated by ECnoise when None.
     error : bool
         Compute the error bound (a second stencil at 2h and the smoothness check).
     vectorized : bool
         ``fun`` takes an (n, m) array of m points and returns m values.
+    workers : int, callable or concurrent.futures.Executor, optional
+        Evaluate the stencil's batches in parallel (:mod:`curvopt.parallel`): a number of
+        processes (-1: all cores) started for this call, a map ``workers(func, iterable)``
+        or an Executor; the values are those of the serial path.
+    parallel : bool, optional
+        Deprecated: use ``workers`` (``parallel=True`` means ``workers=-1``).
 
     Returns
     -------
@@ -81,19 +94,22 @@ def hessian(fun, x, args=(), *, step=None, rel_step=None, noise=None, error=True
     >>> np.round(r.value, 6).tolist(), bool(np.all(r.error < 1e-6))
     ([[4.0, 2.0], [2.0, 0.0]], True)
     """
-    obj, x, f0, est = _at_point(fun, x, args, noise, vectorized)
-    h = steps_for(x, est.step_rel, "hessian", step, rel_step)
-    r = hessian_estimate(obj, x, f0, est.sigma, h, errors=error)
+    workers = deprecated_parallel(parallel, workers)
+    obj, x, f0, est = _at_point(fun, x, args, noise, vectorized, workers=workers)
+    with obj:
+        h = steps_for(x, est.step_rel, "hessian", step, rel_step)
+        r = hessian_estimate(obj, x, f0, est.sigma, h, errors=error)
     grad = Estimate(r.g, r.g_err, f0, r.stencil.h2, r.sigma, obj.nfev, r.smooth)
     return Estimate(r.H, r.H_err, f0, r.h, r.sigma, obj.nfev, r.smooth, gradient=grad)
 
 
 def gradient(fun, x, args=(), *, scheme="central", step=None, rel_step=None, noise=None,
-             vectorized=False):
+             vectorized=False, workers=None, parallel=None):
     """Finite-difference gradient of f at x with an elementwise error bound.
 
     Central (default: 4n evaluations plus f(x) and the noise estimate) or forward (2n),
-    each with a Richardson bound from a second step 2h. Parameters as :func:`hessian`.
+    each with a Richardson bound from a second step 2h. Parameters (``workers`` too) as
+    :func:`hessian`.
 
     Returns
     -------
@@ -103,19 +119,23 @@ def gradient(fun, x, args=(), *, scheme="central", step=None, rel_step=None, noi
     """
     if scheme not in ("central", "forward"):
         raise ValueError(f"scheme must be 'central' or 'forward'; got {scheme!r}")
-    obj, x, f0, est = _at_point(fun, x, args, noise, vectorized)
-    h = steps_for(x, est.step_rel, scheme, step, rel_step)
-    r = gradient_estimate(obj, x, f0, est.sigma, h, scheme=scheme, errors=True)
+    workers = deprecated_parallel(parallel, workers)
+    obj, x, f0, est = _at_point(fun, x, args, noise, vectorized, workers=workers)
+    with obj:
+        h = steps_for(x, est.step_rel, scheme, step, rel_step)
+        r = gradient_estimate(obj, x, f0, est.sigma, h, scheme=scheme, errors=True)
     return replace(r, nfev=obj.nfev)
 
 
-def hessp(fun, x, v, args=(), *, jac=None, step=None, noise=None, vectorized=False):
+def hessp(fun, x, v, args=(), *, jac=None, step=None, noise=None, vectorized=False,
+          workers=None):
     """Hessian-vector product H(x) v without forming H, with an elementwise error bound.
 
     With ``jac``: the central difference of gradients along v (4 gradient calls with the
-    Richardson step 2e, e = eps^(1/3) max(1, |x|) / max|v|). Without: from f alone, the
+    Richardson step 2e, ``e = eps^(1/3) max(1, |x|) / max|v|``). Without: from f alone, the
     central difference along v of central partial derivatives (8n evaluations, plus f(x)
-    and the noise estimate; e = eps_f^(1/4) max(1, |x|) / max|v|).
+    and the noise estimate; ``e = eps_f^(1/4) max(1, |x|) / max|v|``). ``workers`` as
+    :func:`hessian`.
 
     Returns
     -------
@@ -124,7 +144,12 @@ def hessp(fun, x, v, args=(), *, jac=None, step=None, noise=None, vectorized=Fal
         bounds the 2-norm of the error); ``nfev`` counts evaluations of f plus calls of
         ``jac``.
     """
-    obj = Objective(fun, x, args, jac=jac, vectorized=vectorized)
+    with Objective(fun, x, args, jac=jac, vectorized=vectorized, workers=workers) as obj:
+        return _hessp(obj, v, step, noise)
+
+
+def _hessp(obj, v, step, noise):
+    """:func:`hessp` on an objective."""
     x = obj.x0
     v = np.asarray(v, dtype=np.float64)
     if v.shape != (obj.n,) or not np.all(np.isfinite(v)):
@@ -145,15 +170,16 @@ def hessp(fun, x, v, args=(), *, jac=None, step=None, noise=None, vectorized=Fal
     return replace(r, f=f0, nfev=obj.nfev)
 
 
-def noise_level(fun, x, args=(), *, m=6, delta=1e-4, seed=0, vectorized=False):
+def noise_level(fun, x, args=(), *, m=6, delta=1e-4, seed=0, vectorized=False,
+                workers=None):
     """Noise level of f at x from function values (ECnoise, More & Wild 2011).
 
     Samples f along a seeded random line through x (m + 1 points, m new evaluations per
     attempt, at most 3 attempts with delta rescaled by 100) and returns a
     :class:`~curvopt.fd.noise.NoiseEstimate` (``sigma``, ``rel``, ``step_rel``, ...);
-    its ``nfev`` includes the evaluation of f(x).
+    its ``nfev`` includes the evaluation of f(x). ``workers`` as :func:`hessian`.
     """
-    obj = Objective(fun, x, args, vectorized=vectorized)
-    f0 = base_value(obj, obj.x0)
-    est = estimate_noise(obj, obj.x0, f0, m=m, delta=delta, seed=seed)
+    with Objective(fun, x, args, vectorized=vectorized, workers=workers) as obj:
+        f0 = base_value(obj, obj.x0)
+        est = estimate_noise(obj, obj.x0, f0, m=m, delta=delta, seed=seed)
     return replace(est, nfev=obj.nfev)

@@ -116,6 +116,14 @@ def at_no_progress(run, point, reason):
         return resolve_flat(run, point)
     if neg:
         return escape(run, point)
+    if cls in ("not_stationary", "inconclusive") and run.scaling == "none" and \
+            run.opts.trust_scaling == "auto":
+        return rescale(run, point), None
+    if fresh and cls == "inconclusive" and cert.stationary is None and \
+            cert.flat_directions.shape[1] > 0:
+        moved = probe_open(run, point)
+        if moved is not None:
+            return moved
     if cls in ("not_stationary", "inconclusive") and reason in ("noise", "rejected"):
         moved = rounding_level_step(run, point)
         if moved is not None:
@@ -148,6 +156,16 @@ def escape(run, point):
     if moved is None:
         return point, Status.ESCAPE_FAILED
     return runaway(run, moved, moved.x - point.x)
+
+
+def rescale(run, point):
+    """``trust_scaling="auto"``: progress stopped short of stationarity in the Euclidean
+    ball -- typically a badly scaled problem (NIST Hahn1: curvatures from 1e2 to 1e18),
+    where the ball forces steps the soft parameters cannot use. From here on the radius is
+    measured in More's (1978) metric ||D p||, d_i = sqrt|H_ii| (accumulated), restarted."""
+    run.scaling, run.kind = "hessian", "rescaled"
+    run.delta = max(run.delta, run.opts.initial_trust_radius)
+    return replace(point, d=trust_scaling("hessian", point.x, point.H), cert=None)
 
 
 def rounding_level_step(run, point):
@@ -276,7 +294,7 @@ def look_beyond(run, point):
     cert, model = point.cert, point.full
     lam, V = np.linalg.eigh(0.5 * (model.H + model.H.T))
     shallow = np.flatnonzero(np.abs(lam) <= cert.lam_err)[:MAX_PROBED]
-    tau = max(cert.resolution, RESOLUTION_K * run.obj.f_eps * abs(point.f))
+    tau = _tau(run, point)
     for k in shallow:
         v = V[:, k]
         res = probe_direction(run.obj, point.x, point.f, v, tau, _t_min(run, point, v))
@@ -295,22 +313,57 @@ def _t_min(run, point, v):
     return run.obj.f_eps ** 0.25 * max(1.0, float(np.abs(point.x).max()))
 
 
+def _moved(run, point, res):
+    """(point, status) for a probe that found lower f: "unbounded" ends the run
+    (NO_FINITE_MINIMIZER), "descent" continues from the lowest verified probe; else None."""
+    if res.outcome == "unbounded":
+        run.ray = res
+        return point, Status.NO_FINITE_MINIMIZER
+    if res.outcome == "descent":
+        run.kind, run.delta = "probe_descent", max(abs(res.t_best), run.delta)
+        return run.at(res.x_best, res.f_best, point), None
+    return None
+
+
+def _tau(run, point):
+    return max(point.cert.resolution, RESOLUTION_K * run.obj.f_eps * abs(point.f))
+
+
+def probe_open(run, point):
+    """Inconclusive stationarity (a gradient along a direction whose curvature H cannot
+    decide): probe f along the open directions (straight and curved, both signs, out to
+    the far grid). Lower f continues the run (or ends it unbounded); otherwise None."""
+    model = point.full
+    for v in _directions(point.cert, model.H):
+        res = probe_direction(run.obj, point.x, point.f, v, _tau(run, point),
+                              _t_min(run, point, v),
+                              curve=lambda v=v: _curve(run, point, model, v))
+        moved = _moved(run, point, res)
+        if moved is not None:
+            return moved
+    return None
+
+
 def resolve_flat(run, point):
     """Probe the directions the certificate could not decide (see the module docstring)."""
     cert, obj, model = point.cert, run.obj, point.full
-    tau = max(cert.resolution, RESOLUTION_K * obj.f_eps * abs(point.f))
+    tau = _tau(run, point)
     outcomes, t_far = [], 0.0
     for v in _directions(cert, model.H):
         res = probe_direction(obj, point.x, point.f, v, tau, _t_min(run, point, v),
                               curve=lambda v=v: _curve(run, point, model, v))
-        if res.outcome == "unbounded":
-            run.ray = res
-            return point, Status.NO_FINITE_MINIMIZER
-        if res.outcome == "descent":
-            run.kind, run.delta = "probe_descent", max(abs(res.t_best), run.delta)
-            return run.at(res.x_best, res.f_best, point), None
+        moved = _moved(run, point, res)
+        if moved is not None:
+            return moved
         outcomes.append(res.outcome)
         t_far = max(t_far, res.t_far)
+    if "unknown" in outcomes:
+        evidence = (f"f is not finite on one side of x along a flat direction (at every "
+                    f"probed distance): x is at the edge of f's domain, where no minimum "
+                    f"is certified")
+        new_cert = replace(cert, classification="inconclusive", is_minimum=False,
+                           inconclusive=evidence, evidence=evidence)
+        return replace(point, cert=new_cert), Status.INCONCLUSIVE
     curved = all(o == "curved" for o in outcomes)
     evidence = (f"probes of f along {len(outcomes)} of the {cert.flat_directions.shape[1]} "
                 f"flat direction(s) and combinations (both signs, out to "

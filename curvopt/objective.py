@@ -14,10 +14,14 @@ A Python objective always receives a fresh copy of x.
 """
 from __future__ import annotations
 
+import copy
+from functools import partial
+
 import numpy as np
 
 from curvopt.evaluation import (JitBackend, PythonBackend, VectorizedBackend, as_batch,
                                 batch_size, is_jitted, materialize, smallest)
+from curvopt.parallel import PoolBackend, as_workers
 
 __all__ = ["Objective", "BudgetExhausted", "NonFiniteError", "validate_x0"]
 
@@ -139,10 +143,15 @@ class Objective:
         ``fun`` accepts an (n, m) array and returns m values.
     maxfev : int or None
         Budget of function evaluations.
+    workers : int, callable, Executor or None
+        Where batches are evaluated (:mod:`curvopt.parallel`): None or 1 serial, an int a
+        process pool curvopt starts at the first parallel batch and shuts down in
+        :meth:`close` (use the objective as a context manager), a map-like callable or a
+        ``concurrent.futures.Executor``.
     """
 
     def __init__(self, fun, x0, args=(), *, jac=None, hess=None, hessp=None,
-                 vectorized=False, maxfev=None):
+                 vectorized=False, maxfev=None, workers=None):
         if not callable(fun):
             raise TypeError(f"fun must be callable; got {type(fun).__name__}")
         self.x0 = validate_x0(x0)
@@ -165,6 +174,23 @@ class Objective:
         self.f_eps = self.jac_eps = self.hess_eps = self.eps_x
         self._fixed = False
         self.backend = self._backend(fun)
+        self.pool = None
+        pool = as_workers(workers)
+        if pool is not None:
+            make = partial(serial_backend, self.fun, self.x0, self.args, self.vectorized)
+            self.backend = self.pool = PoolBackend(self.backend, make, pool, fun, self.args)
+
+    def close(self, error=False):
+        """Shut down the process pool curvopt started for ``workers=<int>`` (if any);
+        ``error``: stop its processes without waiting for their tasks."""
+        if self.pool is not None:
+            self.pool.close(error)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self.close(error=exc_type is not None)
 
     def _backend(self, fun):
         if self.vectorized:
@@ -280,3 +306,12 @@ class Objective:
         """The user's hess called on x exactly as given (for a precision probe)."""
         self.nhev += 1
         return self._hess(x, *self.args)
+
+
+def serial_backend(fun, x0, args, vectorized):
+    """The serial backend of ``Objective(fun, x0, args, vectorized=vectorized)``: what a
+    worker evaluates its chunks with (:mod:`curvopt.parallel`). An (f, g) memoizer
+    (``jac=True``) is copied, so that threads never share (and mix up) its memo."""
+    if callable(getattr(fun, "derivative", None)):
+        fun = copy.copy(fun)
+    return Objective(fun, x0, args, vectorized=vectorized).backend

@@ -26,9 +26,14 @@ hessian_update              "sr1"             "sr1" (N&W eq. 6.24) or "fd" (FD e
 fd_step                     None              absolute FD step of H (scalar or per coordinate)
 noise                       True              True: ECnoise at x0 (More & Wild 2011); False:
                                               rounding level; a float: known noise of f
-trust_scaling               "none"            "none", "hessian" (More 1978) or "x"
+trust_scaling               "auto"            "auto" (the ball; More's ellipsoid after a
+                                              stall short of stationarity), "none",
+                                              "hessian" (More 1978) or "x"
 names                       None              parameter names for the certificate
 vectorized                  False             fun takes an (n, m) array of points
+workers                     None              serial; an int (process pool, -1: all cores),
+                                              a map ``workers(func, iterable)`` or an
+                                              Executor (:mod:`curvopt.parallel`)
 disp, return_all, history   False             scipy's log / all iterates / per-iterate records
 ==========================  ================  ==============================================
 """
@@ -37,12 +42,14 @@ from __future__ import annotations
 import inspect
 import numbers
 import warnings
+from concurrent.futures import Executor
 from dataclasses import dataclass, fields
 
 import numpy as np
 from scipy.optimize import OptimizeWarning
 
-__all__ = ["Options", "parse_options", "warn_at_caller"]
+__all__ = ["Options", "parse_options", "warn_at_caller", "check_workers",
+           "deprecated_parallel"]
 
 
 @dataclass(frozen=True)
@@ -61,9 +68,10 @@ class Options:
     hessian_update: str = "sr1"
     fd_step: np.ndarray | None = None
     noise: object = True
-    trust_scaling: str = "none"
+    trust_scaling: str = "auto"
     names: tuple | None = None
     vectorized: bool = False
+    workers: object = None
     disp: bool = False
     return_all: bool = False
     history: bool = False
@@ -134,12 +142,47 @@ def _names(v, n):
     return v
 
 
+def check_workers(v):
+    """``workers``: None, an int (-1 for all cores, or >= 1), a map-like callable
+    ``workers(func, iterable)`` or a ``concurrent.futures.Executor`` (ints returned as int).
+    TypeError / ValueError naming ``workers`` otherwise."""
+    kinds = ("an int (processes; -1 for all cores), a map-like callable workers(func, "
+             "iterable) or a concurrent.futures.Executor")
+    if v is None or v is map or isinstance(v, Executor):
+        return v
+    if isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)):
+        if v == -1 or v >= 1:
+            return int(v)
+        raise ValueError(f"workers must be -1 (all cores) or a positive number of "
+                         f"processes; got {v!r}")
+    if isinstance(v, type):
+        raise TypeError(f"workers must be {kinds}; got the class {v.__name__} (pass an "
+                        f"instance, e.g. {v.__name__}(4), or its .map)")
+    if callable(v):
+        return v
+    hint = (" (pass its .map; for a dask Client pass client.get_executor())"
+            if callable(getattr(v, "map", None)) else "")
+    raise TypeError(f"workers must be {kinds}; got {type(v).__name__} {v!r}{hint}")
+
+
+def deprecated_parallel(parallel, workers):
+    """``workers`` after the removed ``parallel`` flag (a DeprecationWarning when given):
+    ``parallel=True`` without ``workers`` means ``workers=-1``."""
+    if parallel is None:
+        return workers
+    warn_at_caller("parallel= is deprecated: use workers= (an int number of processes, "
+                   "-1 for all cores, a map or an Executor); parallel=True now means "
+                   "workers=-1", DeprecationWarning)
+    return -1 if parallel and workers is None else workers
+
+
 def parse_options(n, options, *, ignore=()):
     """An :class:`Options` from a dict (scipy's ``tol`` sets ``gtol``); ValueError or
     TypeError naming the option for a bad value, OptimizeWarning for unknown names
     (``ignore``: names the caller handles itself)."""
     options = dict(options)
     tol = options.pop("tol", None)
+    parallel = options.pop("parallel", None)
     if options.get("gtol") is None and tol is not None:
         options["gtol"] = tol
     unknown = sorted(set(options) - _NAMES - set(ignore))
@@ -169,8 +212,9 @@ def parse_options(n, options, *, ignore=()):
         ctol=float(ctol),
         hessian_update=_choice("hessian_update", get("hessian_update", "sr1"), ("sr1", "fd")),
         fd_step=_fd_step(get("fd_step"), n), noise=_noise(get("noise", True)),
-        trust_scaling=_choice("trust_scaling", get("trust_scaling", "none"),
-                              ("none", "hessian", "x")),
+        trust_scaling=_choice("trust_scaling", get("trust_scaling", "auto"),
+                              ("auto", "none", "hessian", "x")),
         names=_names(get("names"), n), vectorized=bool(get("vectorized", False)),
+        workers=deprecated_parallel(parallel, check_workers(get("workers"))),
         disp=bool(get("disp", False)), return_all=bool(get("return_all", False)),
         history=bool(get("history", False)))

@@ -34,7 +34,9 @@ Outcomes, with tau the resolution of f (a decrease below tau cannot be seen):
   is resolved and positive; a quartic gives a factor 16, a kink 1/4);
 * ``"flat"``: every probe within tau of f(x) (f constant as far as probed);
 * ``"rises"``: otherwise (f rises somewhere, faster than quadratically near x: t^4, a
-  degenerate minimum along v).
+  degenerate minimum along v);
+* ``"unknown"`` (:func:`probe_direction`): no lower value, but f is not finite at any
+  probe on one side (x at the edge of f's domain, sqrt(x) at 0+): nothing is known there.
 
 A non-finite value of f is "unknown", never "f rises": it is left out, and a ray ends at
 its first non-finite probe.
@@ -63,8 +65,8 @@ class ProbeResult:
     Attributes
     ----------
     outcome : str
-        ``"unbounded"``, ``"descent"``, ``"curved"``, ``"flat"`` or ``"rises"`` (module
-        docstring).
+        ``"unbounded"``, ``"descent"``, ``"curved"``, ``"flat"``, ``"rises"`` or
+        ``"unknown"`` (module docstring).
     direction : ndarray
         The unit direction d (float64).
     x_best, f_best : ndarray, float
@@ -180,6 +182,9 @@ def probe_direction(obj, x, f0, v, tau, t_min, curve=None, far=FAR):
     if tr.size:
         full.append((tr, *_values(obj, x, v, tr)))
     res = _result(obj, x, f0, v, tau, full, start, monotone=[full[0][1], full[1][1]])
+    if res.outcome in ("flat", "rises") and not all(np.isfinite(vals).any()
+                                                    for _, vals, _ in full[:2]):
+        return ProbeResult("unknown", *_fields(res))
     if res.outcome in ("flat", "rises") and quadratic:
         return ProbeResult("curved", *_fields(res))
     return res

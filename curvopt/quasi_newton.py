@@ -123,11 +123,15 @@ def confirm_curvature(obj, x, f, H, rel, typ=None):
     return H
 
 
+D_FLOOR = 1e-8     # trust-region scaling: d_i >= D_FLOOR max_j d_j
+
+
 def trust_scaling(mode, x, H, d=None):
     """Diagonal D of the ellipsoidal trust region ||D p|| <= delta (N&W 2006 sec. 4.5).
 
     ``"hessian"``: More (1978), d_i = max(d_i, sqrt|H_ii|) accumulated over the FD
-    Hessians, floored at 1e-3 max_j d_j; ``"x"``: d_i = 1 / max(1, |x_i|) (radius
+    Hessians, floored at ``D_FLOOR`` max_j d_j (1e-8: NIST Hahn1's curvatures span 1e2 to
+    1e18, and a higher floor clamps the soft parameters' steps); ``"x"``: d_i = 1 / max(1, |x_i|) (radius
     relative to the size of each parameter); ``"none"``: None (the Euclidean ball).
     """
     if mode == "x":
@@ -137,5 +141,5 @@ def trust_scaling(mode, x, H, d=None):
     dh = np.sqrt(np.abs(np.diag(H)))
     if not np.all(np.isfinite(dh)) or dh.max() == 0:
         return d
-    dh = np.maximum(dh, 1e-3 * dh.max())
+    dh = np.maximum(dh, D_FLOOR * dh.max())
     return dh if d is None else np.maximum(d, dh)

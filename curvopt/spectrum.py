@@ -55,6 +55,11 @@ class Spectrum:
     d : ndarray or None
         For an equilibrated spectrum (:func:`spectrum_of` with ``scaled=True``): the
         diagonal scaling D; ``lam``, ``V`` are then those of A = D^-1 H D^-1.
+    ray_err : ndarray or None
+        Per eigenvector, ``|v_k|' B |v_k| + floor``: a bound on the error of the
+        curvature *along* v_k, v_k'H v_k - v_k'H* v_k (a Rayleigh quotient, not an
+        eigenvalue: it decides the curvature of f along that line, never the inertia).
+        Never larger than ``lam_err``; None when no bound was given.
     """
 
     lam: np.ndarray
@@ -65,6 +70,7 @@ class Spectrum:
     cond: float
     rank: int
     d: np.ndarray | None = None
+    ray_err: np.ndarray | None = None
 
     def directions(self, mask) -> np.ndarray:
         """Unit x-space directions of the eigenvectors selected by ``mask``: the columns of
@@ -186,8 +192,13 @@ def spectrum_of(H, H_err=None, scaled=False) -> Spectrum:
     amin = float(absl.min()) if n else 0.0
     cond = float("inf") if amin == 0.0 else norm2 / amin
     cut = lam_err if np.isfinite(lam_err) else floor
+    ray_err = None
+    if H_err is not None:
+        B = np.abs(np.asarray(H_err, dtype=np.float64))
+        ray_err = np.einsum("ik,ij,jk->k", np.abs(V), np.maximum(B, B.T), np.abs(V)) + floor
+        ray_err = np.minimum(ray_err, lam_err)      # NaN stays NaN
     return Spectrum(lam=lam, V=V, weyl=weyl, floor=floor, lam_err=lam_err,
-                    cond=cond, rank=int(np.sum(absl > cut)), d=d)
+                    cond=cond, rank=int(np.sum(absl > cut)), d=d, ray_err=ray_err)
 
 
 def nearest_psd(H, floor: float = 0.0) -> np.ndarray:

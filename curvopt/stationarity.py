@@ -77,24 +77,29 @@ class Directions:
 def directions(sp: Spectrum, g, g_err, tau, reach_h):
     """Stationarity along each eigendirection (see :class:`Directions`), in the basis of
     the (equilibrated) spectrum: u_k of A = D^-1 H D^-1 is the x-space direction
-    w_k = D^-1 u_k, with g'w_k = u_k'(D^-1 g) and w_k'H w_k = lam_k."""
+    w_k = D^-1 u_k, with g'w_k = u_k'(D^-1 g) and w_k'H w_k = lam_k. The curvature of f
+    along each line is bounded by ``Spectrum.ray_err`` (|v_k|'B|v_k|, no larger than the
+    Weyl bound): a direction counts as positively curved when lam_k - ray_err_k > 0, and
+    as not stationary when even with the largest curvature lam_k + ray_err_k the
+    decrease left along it exceeds tau (or the curvature is certified negative)."""
     d = np.ones(g.shape[0]) if sp.d is None else sp.d
     gk, ek = sp.V.T @ (g / d), np.abs(sp.V).T @ (g_err / d)
     agk = np.abs(gk)
-    pos, zero_or_neg = sp.positive, ~sp.positive
-    lo_c, hi_c = sp.lam - sp.lam_err, sp.lam + sp.lam_err
+    err = sp.lam_err if sp.ray_err is None else sp.ray_err    # curvature along v_k
+    lo_c, hi_c = sp.lam - err, sp.lam + err
+    pos = lo_c > 0                          # f certified convex along the line (NaN: no)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         gain = np.where(pos, (agk + ek) ** 2 / (2.0 * lo_c), np.inf)
         move = np.where(pos, (agk + ek) / lo_c, np.inf)
-        gain_lo = np.where(pos, np.maximum(agk - ek, 0.0) ** 2 / (2.0 * hi_c), np.inf)
+        gain_lo = np.where(hi_c > 0, np.maximum(agk - ek, 0.0) ** 2 / (2.0 * hi_c), np.inf)
         W = np.abs(sp.V) / d[:, None]                # |w_k|: x-displacement per unit of u_k
         h = np.zeros(g.shape[0]) if reach_h is None else np.asarray(reach_h, float)
         within = np.all(move[None, :] * W <= h[:, None], axis=0)   # minimizer in the stencil
     reach = W.T @ h
     nonzero = agk > ek                      # the true gradient along v_k is not 0
     by_gain = pos & (gain <= tau)
-    st = by_gain | (pos & ~nonzero & within) | (zero_or_neg & ~nonzero)
-    not_st = nonzero & ~st & np.where(pos, gain_lo > tau, True)
+    st = by_gain | (pos & ~nonzero & within) | (~pos & ~nonzero)
+    not_st = nonzero & ~st & ~(gain_lo <= tau)      # NaN curvature bound: not decided
     weak = pos & ~st & ~nonzero
     return Directions(gk, ek, gain, move, reach, st, not_st, weak, by_gain)
 

@@ -139,6 +139,7 @@ class Run:
         self.pair = None                 # two central gradients at one x: third derivatives
         self.noise = None
         self.typ = None                  # typical sizes of x learned from diag H
+        self.scaling = "none" if opts.trust_scaling == "auto" else opts.trust_scaling
         self.anchor = None               # (x, f) where the runaway check last looked
         self.falls = 0                   # consecutive runaway checks with f falling 100x
         self.progress = (0, np.inf)      # (nit, f) of the last decrease beyond resolution
@@ -186,7 +187,7 @@ class Run:
                         step=self.hessian_steps(point), typ=self.typ,
                         fit_scale=self.opts.fd_step is None)
         self.learn_scale(m)
-        d = trust_scaling(self.opts.trust_scaling, point.x, m.H, point.d)
+        d = trust_scaling(self.scaling, point.x, m.H, point.d)
         if point.g_at_x:
             if point.g_steps is not None and m.step is not None:
                 self.pair = AxisDifferences(m.g, 2.0 * m.step, point.g, point.g_steps)
@@ -227,7 +228,7 @@ class Run:
         if model.noise is not None and model.noise.nfev > 0:
             self.noise = model.noise
         cert = endings.certify_model(model, self.opts)
-        d = trust_scaling(self.opts.trust_scaling, point.x, model.H, point.d)
+        d = trust_scaling(self.scaling, point.x, model.H, point.d)
         g_err = float(np.linalg.norm(model.g_err))
         return replace(point, g=model.g, H=model.H, fresh=True, cert=cert, full=model, d=d,
                        g_tol=g_err if np.isfinite(g_err) else point.g_tol, g_steps=None,
