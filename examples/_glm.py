@@ -155,8 +155,9 @@ def fit_glm(nll, x0, args, names, method, jac=None, options=None):
     not certify H positive definite, with its warning in the printed report.
     """
     import scipy.optimize
+    options = {"names": list(names), **(options or {})}  # the certificate names parameters
     res = scipy.optimize.minimize(nll, x0, args=args, method=method, jac=jac,
-                                  options=options or {})
+                                  options=options)
     cert = res.certificate
     if cert.standard_errors is None:  # H not certified PD: no SEs (cert.se_warning says why)
         se = np.full(res.x.size, np.nan)

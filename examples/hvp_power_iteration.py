@@ -130,6 +130,7 @@ def plot(out, path):
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+    print(f"figure written to {path}")
 
 
 def main(argv=None):

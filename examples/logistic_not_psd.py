@@ -217,6 +217,7 @@ def plot(certs, eig, path):
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+    print(f"figure written to {path}")
 
 
 def main(argv=None):

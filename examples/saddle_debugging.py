@@ -139,6 +139,7 @@ def plot(steps, path):
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+    print(f"figure written to {path}")
 
 
 def main(argv=None):
