@@ -16,6 +16,7 @@ copy of x; ``StopIteration`` raised by the callback ends the run with status 99.
 from __future__ import annotations
 
 import inspect
+import time
 
 import numpy as np
 from scipy.optimize import OptimizeResult
@@ -23,6 +24,7 @@ from scipy.optimize import OptimizeResult
 from curvopt.objective import Objective
 from curvopt.options import parse_options
 from curvopt.status import Status
+from curvopt.newton_krylov import solve_krylov, use_krylov
 from curvopt.trust_region import solve
 
 __all__ = ["minimize"]
@@ -54,6 +56,27 @@ def _wrap_callback(callback):
     if params == {"intermediate_result"}:
         return lambda row: callback(intermediate_result=OptimizeResult(x=row.x, fun=row.f))
     return lambda row: callback(np.copy(row.x))
+
+
+class _Progress:
+    """``disp=True``: a line before a batch of evaluations expected to take more than
+    ``LONG`` seconds (at the rate measured so far), and at least every ``EVERY`` seconds
+    while batches run."""
+
+    LONG, EVERY = 2.0, 5.0
+
+    def __init__(self, obj):
+        self.obj, self.t0 = obj, time.monotonic()
+        self.last = self.t0
+
+    def __call__(self, m):
+        now = time.monotonic()
+        nfev = max(self.obj.nfev, 1)
+        expected = m * (now - self.t0) / nfev
+        if expected > self.LONG or now - self.last > self.EVERY:
+            self.last = now
+            print(f"      evaluating a batch of {m} points (~{expected:.1f} s at the rate so "
+                  f"far; {now - self.t0:.1f} s, nfev {self.obj.nfev})", flush=True)
 
 
 class _Reporter:
@@ -173,8 +196,11 @@ def minimize(fun, x0, args=(), jac=None, hess=None, hessp=None, bounds=None,
     reporter = _Reporter(callback, opts.disp, opts.history or opts.return_all)
     obj = Objective(fun, np.atleast_1d(x), args, jac=jac, hess=hess, hessp=hessp,
                     vectorized=opts.vectorized, maxfev=opts.maxfev, workers=opts.workers)
+    if opts.disp:
+        obj.progress = _Progress(obj)
     with obj:                       # shuts down a pool started for workers=<int>
-        run = solve(obj, opts, reporter)
+        loop = solve_krylov if use_krylov(obj.n, opts, obj.has_hess) else solve
+        run = loop(obj, opts, reporter)
     res = OptimizeResult(
         x=run.x, fun=run.f, jac=run.g, hess=run.H, nit=run.nit, nfev=obj.nfev,
         njev=obj.njev, nhev=obj.nhev, status=int(run.status), success=run.status.success,

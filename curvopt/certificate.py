@@ -53,7 +53,7 @@ from curvopt.stationarity import RESOLUTION_K, Directions, directions, no_weak, 
 NOT_SMOOTH = ("f is not smooth at the finite-difference step scale (differences at h, 2h, 4h "
               "disagree beyond its noise): the error bounds were widened accordingly")
 #: version of the layout of :meth:`Certificate.to_dict` (CHANGELOG.md records changes)
-SCHEMA = 2
+SCHEMA = 3
 CLASSES = ("minimum", "saddle", "maximum", "degenerate", "not_stationary", "inconclusive")
 
 
@@ -112,6 +112,16 @@ class Certificate:
     evidence : str
         What a solver learned beyond the local model (probes of f along flat
         directions), "" if nothing.
+    method : str
+        How the eigenvalue signs were decided: ``"dense"`` (eigh of H with Weyl's bound),
+        ``"sparse"`` (a sparse H on ``hess_sparsity``: dense eigh or the pivots of an
+        LDL^T) or ``"lanczos"`` (products only; ``lam`` holds Ritz values), see
+        :mod:`curvopt.krylov_certificate`.
+    failure_probability : float
+        0 for a deterministic certificate; for ``"lanczos"`` the probability that the
+        lower bound on lam_min is wrong (Kuczynski & Wozniakowski 1992).
+    lam_min_bound : float or None
+        The certified lower bound on lam_min used for "minimum" (None when not formed).
     """
 
     classification: str
@@ -145,6 +155,9 @@ class Certificate:
     names: tuple | None
     inertia: tuple = (0, 0, 0)
     evidence: str = ""
+    method: str = "dense"
+    failure_probability: float = 0.0
+    lam_min_bound: float | None = None
 
     def __str__(self) -> str:
         return format_report(self)

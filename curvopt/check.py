@@ -21,6 +21,7 @@ import numpy as np
 from curvopt.certificate import Certificate, certify, check_options
 from curvopt.fd.noise import assumed_noise
 from curvopt.model import local_model
+from curvopt.newton_krylov import DENSE_CERT_N, certify_point, use_krylov
 from curvopt.objective import Objective, validate_x0
 from curvopt.options import parse_options
 
@@ -131,6 +132,10 @@ def check(fun_or_result, x=None, args=(), jac=None, hess=None, *, hessp=None,
     obj = Objective(fun, point, args, jac=jac, hess=hess, hessp=hessp,
                     vectorized=opts.vectorized, maxfev=opts.maxfev, workers=opts.workers)
     with obj:                       # shuts down a pool started for workers=<int>
+        if (obj.n > DENSE_CERT_N or opts.hess_sparsity is not None) and use_krylov(
+                obj.n, opts, obj.has_hess) and hess_err is None and jac_err is None:
+            _check_derivative_shapes(jac, hess, obj.x0, obj.args)
+            return certify_point(obj, opts, _first_value(obj, obj.x0))
         model = _model(obj, jac, hess, opts, hess_err, jac_err)
     return certify(model, gtol=opts.gtol, names=names, loading=loading)
 

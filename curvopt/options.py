@@ -34,6 +34,12 @@ vectorized                  False             fun takes an (n, m) array of point
 workers                     None              serial; an int (process pool, -1: all cores),
                                               a map ``workers(func, iterable)`` or an
                                               Executor (:mod:`curvopt.parallel`)
+subproblem                  "auto"            "eigen" (dense H, eigh), "krylov" (products
+                                              only: :mod:`curvopt.newton_krylov`); "auto":
+                                              krylov above n = 64 or with hess_sparsity
+hess_sparsity               None              pattern of H (scipy.sparse or bool array, as
+                                              scipy's ``jac_sparsity``): a sparse FD H
+                                              from 4 values per nonzero (Coleman & More)
 disp, return_all, history   False             scipy's log / all iterates / per-iterate records
 ==========================  ================  ==============================================
 """
@@ -46,6 +52,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, fields
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.optimize import OptimizeWarning
 
 __all__ = ["Options", "parse_options", "warn_at_caller", "check_workers",
@@ -72,6 +79,8 @@ class Options:
     names: tuple | None = None
     vectorized: bool = False
     workers: object = None
+    subproblem: str = "auto"
+    hess_sparsity: object = None
     disp: bool = False
     return_all: bool = False
     history: bool = False
@@ -139,6 +148,21 @@ def _names(v, n):
     v = tuple(v)
     if len(v) != n:
         raise ValueError(f"names has {len(v)} entries but x0 has {n}")
+    return v
+
+
+def _sparsity(v, n):
+    """``hess_sparsity``: None, or an (n, n) scipy.sparse matrix or numeric/boolean array
+    (its symmetric pattern is formed where it is used, :func:`curvopt.coloring.
+    hess_pattern`)."""
+    if v is None:
+        return None
+    shape = v.shape if sp.issparse(v) else np.shape(v)
+    if not sp.issparse(v) and np.asarray(v).dtype.kind not in "biuf":
+        raise TypeError(f"hess_sparsity must be a scipy.sparse matrix or a boolean/0-1 "
+                        f"array; got {type(v).__name__}")
+    if tuple(shape) != (n, n):
+        raise ValueError(f"hess_sparsity must have shape ({n}, {n}); got {tuple(shape)}")
     return v
 
 
@@ -216,5 +240,8 @@ def parse_options(n, options, *, ignore=()):
                               ("auto", "none", "hessian", "x")),
         names=_names(get("names"), n), vectorized=bool(get("vectorized", False)),
         workers=deprecated_parallel(parallel, check_workers(get("workers"))),
+        subproblem=_choice("subproblem", get("subproblem", "auto"),
+                           ("auto", "eigen", "krylov")),
+        hess_sparsity=_sparsity(get("hess_sparsity"), n),
         disp=bool(get("disp", False)), return_all=bool(get("return_all", False)),
         history=bool(get("history", False)))

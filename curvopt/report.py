@@ -45,6 +45,49 @@ def _eigen_lines(c, shown: int = 10) -> list[str]:
     return out
 
 
+def _ritz_lines(c) -> list[str]:
+    how = {"sparse": "deterministic: sparse H on the given pattern with its error bound",
+           "lanczos": f"probabilistic: fails with probability <= {c.failure_probability:g}"}
+    out = [f"  {c.lam.size} Ritz values of H from Lanczos: {c.lam[0]:.6e} ... "
+           f"{c.lam[-1]:.6e} (extreme pairs +- {c.lam_err:.3g})"]
+    if c.lam_min_bound is not None:
+        out.append(f"  lam_min >= {c.lam_min_bound:.4e} ({how.get(c.method, c.method)})")
+    return out
+
+
+MAX_PARAMS = 50     # standard errors listed for every parameter up to this n
+WIDTH = 92          # lists of name=value items are wrapped at this width
+
+
+def _wrapped(head: str, items: list[str], indent: str = "    ") -> list[str]:
+    """``head`` followed by the comma-separated items, wrapped at ``WIDTH``."""
+    out, line, empty = [], head, True
+    for k, item in enumerate(items):
+        piece = item + ("," if k < len(items) - 1 else "")
+        if not empty and len(line) + 1 + len(piece) > WIDTH:
+            out.append(line)
+            line, empty = indent, True
+        line, empty = (line + piece if empty else f"{line} {piece}"), False
+    out.append(line)
+    return out
+
+
+def _se_lines(c, max_params: int | None) -> list[str]:
+    """Standard errors sqrt(diag(H^-1)), one name=value per parameter (never cut short
+    silently: above ``max_params`` the omitted count is printed, with where to get all)."""
+    se = np.asarray(c.standard_errors)
+    n = se.size
+    items = [f"{_label(c, i)}={s:.4g}" for i, s in enumerate(se)]
+    head = "  standard errors sqrt(diag(H^-1)): "
+    if max_params is None or n <= max(max_params, 2):
+        return _wrapped(head, items)
+    k = max(max_params // 2, 1)
+    return (_wrapped(head, items[:k]) + [f"    ... {n - 2 * k} more ..."]
+            + _wrapped("    ", items[-k:])
+            + [f"    (all {n}: certificate.standard_errors; "
+               f"curvopt.report.format_report(certificate, None))"])
+
+
 STATIONARITY = {
     "gain": "every decrease the model still allows is below the resolution of f",
     "location": "the gradient is zero within its error and the minimizer lies within the "
@@ -64,8 +107,13 @@ def _stationarity_line(c) -> str:
     return line
 
 
-def format_report(c) -> str:
-    """The multi-line text report of a :class:`~curvopt.certificate.Certificate`."""
+def format_report(c, max_params: int | None = MAX_PARAMS) -> str:
+    """The multi-line text report of a :class:`~curvopt.certificate.Certificate`.
+
+    Standard errors are listed for every parameter when n <= ``max_params`` (None: always);
+    above it, for the first and last ``max_params // 2`` with a "... k more ..." line
+    between (``str(certificate)`` uses the default ``MAX_PARAMS``).
+    """
     src = "exact (user callable)" if c.exact_hessian else "finite differences"
     lines = [f"curvopt certificate: {_HEADLINE[c.classification]}",
              f"  f = {c.f:.10g}   n = {c.x.size}   nfev = {c.nfev}   Hessian: {src}",
@@ -74,7 +122,7 @@ def format_report(c) -> str:
         lines.append(f"  decrease of f the model still allows <= {c.decrement:.3e} "
                      f"(resolution of f {c.resolution:.3e}); minimizer within "
                      f"{c.newton_step:.3e} along the curved directions")
-    lines += _eigen_lines(c)
+    lines += _eigen_lines(c) if c.method == "dense" else _ritz_lines(c)
     lines.append(f"  condition number {c.cond:.3e}, effective rank {c.rank}/{c.x.size}")
     if c.curvature_along_grad is not None:
         lines.append(f"  curvature along g: {c.curvature_along_grad:.3e}; model decreases "
@@ -88,8 +136,7 @@ def format_report(c) -> str:
     if c.evidence:
         lines.append(f"  evidence: {c.evidence}")
     if c.standard_errors is not None:
-        se = ", ".join(f"{_label(c, i)}={s:.4g}" for i, s in enumerate(c.standard_errors[:10]))
-        lines.append(f"  standard errors sqrt(diag(H^-1)): {se}{' ...' if c.x.size > 10 else ''}")
+        lines += _se_lines(c, max_params)
     if c.se_warning:
         lines.append(f"  warning: {c.se_warning}")
     if c.inconclusive:

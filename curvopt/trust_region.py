@@ -44,7 +44,7 @@ from curvopt.spectrum import definiteness
 from curvopt.status import Status
 from curvopt.subproblem import damped_trust_region_step, solve_trust_region, unscale
 
-__all__ = ["Point", "Iterate", "SolverResult", "solve"]
+__all__ = ["Point", "Iterate", "SolverResult", "CallbackStop", "solve"]
 
 ETA_LOW, ETA_HIGH, SHRINK, GROW = 0.25, 0.75, 0.25, 2.0   # N&W (2006) Alg. 4.1
 DELTA_CAP = 1e100                   # keeps every p, p'Hp finite whatever max_trust_radius
@@ -123,7 +123,7 @@ class SolverResult:
     ray: object = None
 
 
-class _CallbackStop(Exception):
+class CallbackStop(Exception):
     """The report (the user's callback) raised StopIteration."""
 
 
@@ -330,7 +330,7 @@ class Run:
         try:
             self.report(self.row(point), final)
         except StopIteration:
-            raise _CallbackStop from None
+            raise CallbackStop from None
 
     def limit(self, point):
         """A budget status, or None: maxiter, maxtime, or no progress (STALLED)."""
@@ -367,7 +367,7 @@ class Run:
                 self.emit(point, status is not None)
         except BudgetExhausted:
             status = Status.MAXFEV
-        except _CallbackStop:
+        except CallbackStop:
             status = Status.CALLBACK_STOP
         except NonFiniteError:              # f not finite at stencil points around x
             status = Status.NONFINITE

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from curvopt.certificate import CLASSES, certify
+from curvopt.certificate import CLASSES, SCHEMA, certify
 from curvopt.model import LocalModel
 
 
@@ -196,7 +196,7 @@ def test_report_and_json():
     d = c.to_dict()
     json.dumps(d, allow_nan=False)
     assert d["classification"] == "saddle" and d["names"] == ["x", "y"]
-    assert d["schema"] == 2 and d["stationarity"] in ("gain", "location")
+    assert d["schema"] == SCHEMA and d["stationarity"] in ("gain", "location")
     assert all(type(u) is float for u in d["lam"])
     assert type(d["is_minimum"]) is bool and type(d["rank"]) is int
     d = certify(model(np.diag([-1.0, 1.0]), g=[1.0, 0.0])).to_dict()

@@ -1,0 +1,281 @@
+"""Matrix-free trust-region Newton loop for large n: Steihaug-Toint CG steps on products.
+
+The same search as :mod:`curvopt.trust_region` (rho = ared / pred, Nocedal & Wright 2006
+Alg. 4.1) with a *descent* that needs only products v -> H v
+(:mod:`curvopt.operators`): truncated CG (:func:`curvopt.krylov.steihaug_cg`), which
+stops at the boundary or along the first direction of non-positive curvature it meets.
+No n x n matrix is formed unless ``hess_sparsity`` is given (then a sparse one).
+
+The loop certifies when an interior Newton step promises less than the resolution tau
+of f, or the radius has shrunk below the finite-difference reach: up to n = DENSE_CERT_N
+(200) with the dense certificate (:func:`curvopt.certificate.certify` on an FD H with
+error bounds, 4n^2 values: deterministic, with standard errors), above from products
+(:func:`curvopt.krylov_certificate.certify_products`). Then:
+
+* ``minimum`` -- MINIMUM (deterministic with a sparse H, else probabilistic: the
+  certificate says which);
+* negative curvature certified (a Ritz vector y with y'Hy < 0 beyond its error) --
+  escape: f is evaluated at x +- t y for t doubling from the curvature's natural length
+  sqrt(2 tau / |y'Hy|) until f drops below f(x) - tau; the loop continues there
+  (ESCAPE_FAILED if no t up to ``max_trust_radius`` does);
+* ``not_stationary`` -- CG is tightened (relative residual 1e-10) and the loop goes on;
+  twice in a row without progress: NOT_STATIONARY;
+* anything else -- INCONCLUSIVE.
+
+An accepted step that carries ||x|| beyond 1e12 max(1, ||x0||), f still falling, ends the
+run with NO_FINITE_MINIMIZER (no ray is recorded at large n).
+
+A run that ends at a limit (maxiter, maxtime, stall) is certified where it stopped, as
+in the dense loop; ``success`` rests on the certificate alone.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import numpy as np
+
+from curvopt.certificate import certify
+from curvopt.fd.noise import assumed_noise, estimate_noise
+from curvopt.krylov import steihaug_cg
+from curvopt.krylov_certificate import certify_products, equilibration, lanczos_steps
+from curvopt.model import local_model
+from curvopt.objective import BudgetExhausted, NonFiniteError
+from curvopt.operators import curvature_at, loop_gradient_at
+from curvopt.stationarity import RESOLUTION_K
+from curvopt.status import Status
+from curvopt.trust_region import Iterate, SolverResult, CallbackStop
+
+__all__ = ["solve_krylov", "certify_point", "use_krylov", "KRYLOV_N", "DENSE_CERT_N"]
+
+#: ``subproblem="auto"`` takes this loop above this n
+KRYLOV_N = 64
+#: up to this n the certificate is the dense one (an FD H with bounds: deterministic)
+DENSE_CERT_N = 200
+ETA_LOW, ETA_HIGH, SHRINK, GROW = 0.25, 0.75, 0.25, 2.0
+TIGHT_RTOL = 1e-10
+SCALE_SPREAD = 10.0  # the trust region is scaled when max D / min D exceeds this
+RUNAWAY = 1e12     # accepted steps carried ||x|| this many times past max(1, ||x0||)
+
+
+class KrylovRun:
+    """Context of the matrix-free loop: objective, options, radius, noise, counters."""
+
+    def __init__(self, obj, opts, report):
+        self.obj, self.opts, self.report = obj, opts, report
+        self.delta = float(opts.initial_trust_radius)
+        self.nit, self.kind, self.rtol = 0, "start", None
+        self.t0 = time.monotonic()
+        self.progress = (0, np.inf)
+        self.cert, self.curv, self.lam_min = None, None, float("nan")
+
+    # -- noise, gradient, products -----------------------------------------------------
+    def start_noise(self, x, f):
+        noise = self.opts.noise
+        if noise is True and not self.obj.has_grad:
+            self.noise = estimate_noise(self.obj, x, f)
+        else:
+            self.noise = assumed_noise(self.obj, f, None if isinstance(noise, bool) else noise)
+
+    def sigma(self, f):
+        """Noise of f at value f: the relative noise of the estimate times |f|."""
+        est = self.noise
+        rel = est.sigma / abs(est.f) if est.f != 0 else 0.0
+        return max(rel, self.obj.f_eps) * abs(f)
+
+    def tau(self, f):
+        return RESOLUTION_K * self.sigma(f)
+
+    def model(self, x, f, g=None, errors=False):
+        """(g, ||g_err||, Curvature) at x."""
+        rel = self.noise.step_rel
+        if g is None:
+            g, ge = loop_gradient_at(self.obj, x, f, self.sigma(f), rel, errors)
+        else:
+            ge = np.nan
+        curv = curvature_at(self.obj, x, f, g, rel, self.sigma(f),
+                            sparsity=self.opts.hess_sparsity, errors=errors)
+        return g, ge, curv
+
+    def scale(self, curv, f):
+        """D of the ellipsoidal trust region ||D p|| <= delta: D = sqrt(|diag H|)
+        (:func:`curvopt.krylov_certificate.equilibration`), i.e. CG with the Jacobi
+        preconditioner (Steihaug 1983), where diag H is cheap and its square roots spread
+        over more than SCALE_SPREAD; else the ball (D = 1). The certificate always uses
+        the equilibrated operator."""
+        if curv.D is None:
+            curv.D = equilibration(curv.diagonal(f), curv.x.shape[0])
+        D = curv.D
+        return D if float(np.max(D)) > SCALE_SPREAD * float(np.min(D)) else np.ones_like(D)
+
+    # -- certificate and escape -------------------------------------------------------------
+    def certify(self, x, f):
+        n = x.shape[0]
+        self.announce(f"certifying at f = {f:.6g}: gradient with error bound and "
+                      f"up to {lanczos_steps(n)} Lanczos products")
+        start = self.obj.nfev
+        if n <= DENSE_CERT_N and self.opts.hess_sparsity is None:
+            return self.certify_dense(x, f, start)
+        g, ge_norm, curv = self.model(x, f, errors=True)
+        rel = self.noise.step_rel
+        g_err = np.full(n, ge_norm / np.sqrt(n))
+        reach = float(np.min(rel ** 0.25 * np.maximum(1.0, np.abs(x.astype(float)))))
+        cert = certify_products(curv, f, g, g_err, self.tau(f), reach, sigma=self.sigma(f),
+                                gtol=self.opts.gtol, names=self.opts.names)
+        cert = replace(cert, nfev=self.obj.nfev - start)
+        self.cert, self.lam_min = cert, cert.lam_min
+        return g, curv, cert
+
+    def certify_dense(self, x, f, start):
+        """Up to DENSE_CERT_N the certificate of the dense loop: an FD (or exact) H with
+        elementwise bounds (4n^2 + 2n values), deterministic, with standard errors."""
+        m = local_model(self.obj, x, f0=f, noise=self.noise, errors=True)
+        cert = replace(certify(m, gtol=self.opts.gtol, names=self.opts.names),
+                       nfev=self.obj.nfev - start)
+        self.cert, self.lam_min = cert, cert.lam_min
+        g, _, curv = self.model(x, f, g=m.g)
+        return g, curv, cert
+
+    def escape(self, x, f, cert):
+        """(x, f) after a step along the certified negative-curvature Ritz vector, or
+        None when no length up to max_trust_radius lowers f beyond tau."""
+        y = cert.negative_directions[:, 0]
+        curv = abs(float(cert.lam_min))
+        t = max(np.sqrt(2.0 * self.tau(f) / curv) if curv > 0 else 1.0, 1e-8)
+        while t <= self.opts.max_trust_radius:
+            for s in (1.0, -1.0):
+                xt = (x + s * t * y).astype(x.dtype)
+                ft = self.obj.f(xt)
+                if np.isfinite(ft) and ft < f - self.tau(f):
+                    self.delta = max(self.delta, t)
+                    return xt, float(ft)
+            t *= 2.0
+        return None
+
+    def at_rest(self, x, f, g):
+        """The endgame at a point where progress stopped: (x, f, g, curv, status)."""
+        g, curv, cert = self.certify(x, f)
+        if cert.classification == "minimum":
+            return x, f, g, curv, Status.MINIMUM
+        if cert.negative_directions.shape[1] > 0:
+            moved = self.escape(x, f, cert)
+            if moved is None:
+                return x, f, g, curv, Status.ESCAPE_FAILED
+            self.kind, self.cert = "escape", None
+            x, f = moved
+            g, _, curv = self.model(x, f)
+            return x, f, g, curv, None
+        if cert.classification == "not_stationary" and self.rtol is None:
+            self.rtol, self.kind = TIGHT_RTOL, "tighten"
+            return x, f, g, curv, None
+        if cert.classification == "not_stationary":
+            return x, f, g, curv, Status.NOT_STATIONARY
+        return x, f, g, curv, Status.INCONCLUSIVE
+
+    # -- the loop -----------------------------------------------------------------------
+    def announce(self, text):
+        if self.opts.disp:
+            print(f"      {text}  [{time.monotonic() - self.t0:.1f} s, nfev {self.obj.nfev}]",
+                  flush=True)
+
+    def emit(self, x, f, g, final):
+        c = self.cert.classification if self.cert is not None else None
+        row = Iterate(self.nit, x.copy(), f, float(np.linalg.norm(g)), self.lam_min,
+                      self.delta, self.kind, c, None)
+        try:
+            self.report(row, final)
+        except StopIteration:
+            raise CallbackStop from None
+
+    def limit(self, f):
+        opts = self.opts
+        if f < self.progress[1] - self.tau(f):
+            self.progress = (self.nit, f)
+        if opts.maxiter is not None and self.nit >= opts.maxiter:
+            return Status.MAXITER
+        if opts.maxtime is not None and time.monotonic() - self.t0 >= opts.maxtime:
+            return Status.MAXTIME
+        if self.nit - self.progress[0] >= opts.stall_iterations(self.obj.n):
+            return Status.STALLED
+        return None
+
+    def iterate(self, x, f, g, curv):
+        """One trust-region iteration: (x, f, g, curv, status)."""
+        D = self.scale(curv, f)
+        step, info = steihaug_cg(lambda v: curv.hessp(v / D) / D, g / D,
+                                 min(self.delta, 1e100), rtol=self.rtol)
+        pred, p = step.predicted_reduction, step.p / D
+        reach = float(np.min(self.noise.step_rel ** (1 / 3)
+                             * np.maximum(1.0, np.abs(x.astype(float)))))
+        if (step.kind == "newton" and pred <= self.tau(f)) or self.delta < reach:
+            return self.at_rest(x, f, g)
+        xt = (x + p).astype(x.dtype)
+        ft = self.obj.f(xt) if np.all(np.isfinite(xt)) else np.inf
+        ft = ft if np.isfinite(ft) else np.inf
+        rho = (f - ft) / pred if pred > 0 else -np.inf
+        norm_p = float(np.linalg.norm(step.p))
+        if rho < ETA_LOW:
+            self.delta = SHRINK * norm_p
+        elif rho > ETA_HIGH and norm_p >= (1 - 1e-6) * self.delta:
+            self.delta = min(GROW * self.delta, self.opts.max_trust_radius)
+        self.kind = step.kind if rho > self.opts.eta else step.kind + "_rejected"
+        if rho <= self.opts.eta:
+            return x, f, g, curv, None
+        self.cert = None
+        if np.linalg.norm(xt) > RUNAWAY * max(1.0, float(np.linalg.norm(self.obj.x0))):
+            return xt, float(ft), g, curv, Status.NO_FINITE_MINIMIZER
+        g, _, curv = self.model(xt, float(ft))
+        return xt, float(ft), g, curv, None
+
+    def run(self):
+        obj = self.obj
+        x = obj.x0.copy()
+        f = obj.f(x)
+        if not np.isfinite(f):
+            raise ValueError(f"f(x0) = {f} is not finite at x0 = {x}")
+        g, status = np.full(x.shape[0], np.nan), None
+        try:
+            self.start_noise(x, f)
+            g, _, curv = self.model(x, f)
+            self.emit(x, f, g, False)
+            while status is None:
+                status = self.limit(f)
+                if status is not None:
+                    break
+                self.nit += 1
+                x, f, g, curv, status = self.iterate(x, f, g, curv)
+                self.emit(x, f, g, status is not None)
+        except BudgetExhausted:
+            status = Status.MAXFEV
+        except CallbackStop:
+            status = Status.CALLBACK_STOP
+        except NonFiniteError:
+            status = Status.NONFINITE
+        except KeyboardInterrupt:
+            status = Status.INTERRUPTED
+        if status in (Status.MAXITER, Status.MAXTIME, Status.STALLED) and self.cert is None:
+            try:
+                g, _, _ = self.certify(x, f)
+            except (BudgetExhausted, NonFiniteError):
+                pass
+        return SolverResult(x, f, g, None, self.nit, status, self.cert)
+
+
+def use_krylov(n, opts, has_hess=False):
+    """True when the matrix-free path applies: ``subproblem="krylov"``, or "auto" above
+    n = KRYLOV_N or with ``hess_sparsity`` (never with a user ``hess``)."""
+    if has_hess or opts.subproblem == "eigen":
+        return False
+    return opts.subproblem == "krylov" or n > KRYLOV_N or opts.hess_sparsity is not None
+
+
+def certify_point(obj, opts, f):
+    """The matrix-free certificate at ``obj.x0`` (f = f(x0)), as at the end of a run."""
+    run = KrylovRun(obj, opts, None)
+    run.start_noise(obj.x0, f)
+    return run.certify(obj.x0, f)[2]
+
+
+def solve_krylov(obj, opts, report=None):
+    """Run the matrix-free loop (same contract as :func:`curvopt.trust_region.solve`)."""
+    return KrylovRun(obj, opts, report or (lambda row, final: None)).run()

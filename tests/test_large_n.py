@@ -1,0 +1,114 @@
+"""The matrix-free path (n > 200 or hess_sparsity): Steihaug-CG steps on products,
+certificates from Lanczos (probabilistic) or a sparse H (deterministic)."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import curvopt
+from curvopt.newton_krylov import DENSE_CERT_N, KRYLOV_N
+
+N = 250          # > DENSE_CERT_N: the certificate comes from products
+IDX = np.arange(2, N + 1)
+
+
+def tridia(x):
+    """CUTEst TRIDIA (alpha = 2, beta = gamma = delta = 1): f* = 0, H SPD, cond ~ 9n."""
+    return (x[0] - 1.0) ** 2 + np.sum(IDX * (2.0 * x[1:] - x[:-1]) ** 2)
+
+
+def tridia_minimizer():
+    x = np.empty(N)
+    x[0] = 1.0
+    for i in range(1, N):
+        x[i] = x[i - 1] / 2.0
+    return x
+
+
+def double_well(x):
+    """Separable double wells with a weak coupling: x = 0 is a strict local maximum."""
+    return np.sum((x * x - 1.0) ** 2) / 4.0 + 0.05 * np.sum((x[1:] - x[:-1]) ** 2)
+
+
+TRIDIAGONAL = sp.diags_array([np.ones(N - 1), np.ones(N), np.ones(N - 1)],
+                             offsets=[-1, 0, 1], dtype=bool)
+
+
+def test_default_path_above_krylov_n_reaches_tridia_minimum_with_probabilistic_certificate():
+    assert N > KRYLOV_N
+    res = curvopt.minimize(tridia, np.ones(N))
+    assert res.success and res.status == 0
+    assert res.fun <= 1e-12
+    assert np.max(np.abs(res.x - tridia_minimizer())) <= 1e-6
+    c = res.certificate
+    assert c.classification == "minimum" and c.method == "lanczos"
+    assert 0.0 < c.failure_probability <= 1e-3
+    assert c.lam_min_bound is not None and c.lam_min_bound > 0
+    assert res.hess is None                          # no n x n matrix was formed
+
+
+def test_hess_sparsity_gives_a_deterministic_certificate():
+    res = curvopt.minimize(tridia, np.ones(N), hess_sparsity=TRIDIAGONAL)
+    assert res.success and res.fun <= 1e-12
+    c = res.certificate
+    assert c.method == "sparse" and c.failure_probability == 0.0
+    # the exact lam_min of TRIDIA's Hessian is positive: the bound must not exceed it
+    B = np.diag(np.r_[1.0, 2.0 * np.ones(N - 1)]) - np.diag(np.ones(N - 1), -1)
+    W = np.diag(np.r_[1.0, IDX.astype(float)])
+    lam_min = np.linalg.eigvalsh(2.0 * B.T @ W @ B)[0]
+    assert 0 < c.lam_min_bound <= lam_min * (1 + 1e-6)
+
+
+def test_strict_saddle_start_escapes_along_krylov_negative_curvature():
+    x0 = np.zeros(N)                                 # g = 0, H = -I + coupling
+    res = curvopt.minimize(double_well, x0, history=True)
+    assert res.success and res.certificate.classification == "minimum"
+    assert res.fun < double_well(x0) - 1.0
+    assert any(row.kind == "escape" for row in res.history)
+    assert np.all(np.abs(np.abs(res.x) - 1.0) < 0.2)   # every coordinate left the top
+
+
+def test_check_classifies_at_large_n_through_products():
+    a = np.r_[-1.0, np.ones(N - 1)]                  # one negative eigenvalue
+    saddle = lambda x: float(np.sum(a * x * x))      # noqa: E731
+    c = curvopt.check(saddle, np.zeros(N))
+    assert c.classification == "saddle" and c.method == "lanczos"
+    y = c.negative_directions[:, 0]
+    assert abs(y[0]) > 0.99                          # the direction of the -1 eigenvalue
+    bowl = lambda x: float(np.sum((x - 1.0) ** 2))   # noqa: E731
+    assert curvopt.check(bowl, np.ones(N)).classification == "minimum"
+    c = curvopt.check(bowl, np.zeros(N))
+    assert c.classification == "not_stationary" and not c.is_minimum
+
+
+def test_unbounded_below_is_not_a_success_at_large_n():
+    res = curvopt.minimize(lambda x: -float(np.sum(x * x)), np.full(N, 0.1))
+    assert not res.success
+    assert res.status == curvopt.Status.NO_FINITE_MINIMIZER
+
+
+def test_offset_does_not_change_the_answer_at_large_n():
+    res = curvopt.minimize(lambda x: 1e7 + tridia(x), np.zeros(N))
+    assert not res.success or np.max(np.abs(res.x - tridia_minimizer())) <= 1e-2
+    assert res.certificate.classification != "minimum" or res.fun - 1e7 <= 1e-4
+
+
+def test_subproblem_and_hess_sparsity_are_validated():
+    with pytest.raises(ValueError, match="subproblem"):
+        curvopt.minimize(tridia, np.ones(N), subproblem="lanczos")
+    with pytest.raises(ValueError, match="hess_sparsity"):
+        curvopt.minimize(tridia, np.ones(N), hess_sparsity=np.ones((3, 3)))
+    small = curvopt.minimize(lambda x: float(np.sum((x - 2.0) ** 2)), np.zeros(5),
+                             subproblem="krylov")
+    assert small.success and small.certificate.method == "dense"     # n <= DENSE_CERT_N
+    assert np.allclose(small.x, 2.0, atol=1e-6)
+
+
+def test_between_krylov_n_and_dense_cert_n_the_certificate_is_dense():
+    n = 100
+    assert KRYLOV_N < n <= DENSE_CERT_N
+    res = curvopt.minimize(lambda x: float(np.sum(np.arange(1, n + 1) * (x - 1.0) ** 2)),
+                           np.zeros(n))
+    assert res.success and res.certificate.method == "dense"
+    assert res.certificate.standard_errors is not None
+    se = res.certificate.standard_errors                # sqrt(1 / (2 i)) exactly
+    assert np.allclose(se, np.sqrt(1.0 / (2.0 * np.arange(1, n + 1))), rtol=1e-4)
