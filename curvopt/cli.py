@@ -20,7 +20,7 @@ code  meaning
 MODULE is a dotted module name importable from the current directory, or a path to a
 ``.py`` file; FUNCTION may be dotted (``Class.method``). Write negative first coordinates
 as ``--x=-1,2`` (argparse would read ``-1,2`` as an option). With ``--json`` errors are
-printed as JSON too: ``{"schema": 2, "error": {"kind", "exit_code", "type", "message"}}``.
+printed as JSON too: ``{"schema": 3, "error": {"kind", "exit_code", "type", "message"}}``.
 """
 from __future__ import annotations
 

@@ -57,8 +57,9 @@ _EPS = float(np.finfo(float).eps)
 
 
 def lanczos_steps(n):
-    """Most Lanczos steps of a certificate: min(n, 480), and k n <= 2e7 stored floats."""
-    return int(max(1, min(n, 480, 20_000_000 // n)))
+    """Most Lanczos steps of a certificate: n (the whole space: deterministic) while
+    n^2 <= 2e7 stored floats, else min(480, 2e7 / n)."""
+    return int(n if n * n <= 20_000_000 else max(1, min(480, 20_000_000 // n)))
 
 
 def certify_products(curv, f, g, g_err, tau, reach, *, sigma=0.0, gtol=None, names=None,
@@ -112,7 +113,8 @@ def certify_products(curv, f, g, g_err, tau, reach, *, sigma=0.0, gtol=None, nam
             L, method, prob, note = _sparse_bound(curv.H, curv.H_err), "sparse", 0.0, ""
             L = L / float(np.max(D)) ** 2          # a bound for D^-1 H D^-1 (below)
             break
-        L, prob, note = _lanczos_bound(lz, theta, n, len(ks), err + max(lo[3], hi[3]))
+        m = sum(1 for j in ks if j < n)                # probabilistic checkpoints
+        L, prob, note = _lanczos_bound(lz, theta, n, m, err + max(lo[3], hi[3]))
         method = "lanczos"
         if L > 0 or lo[1] + lo[2] < 0 or proc.breakdown:
             break
@@ -144,10 +146,10 @@ def certify_products(curv, f, g, g_err, tau, reach, *, sigma=0.0, gtol=None, nam
 
 
 def checkpoints(n):
-    """Lanczos steps at which the certificate looks: 30, 120, 480 (at most
-    :func:`lanczos_steps`), fixed before the run so that a union bound over them holds."""
+    """Lanczos steps at which the certificate looks, fixed before the run (so a union
+    bound over them holds): 30, 120, 480 and the last :func:`lanczos_steps`."""
     top = lanczos_steps(n)
-    return sorted({min(k, top) for k in (30, 120, 480)})
+    return sorted({min(k, top) for k in (30, 120, 480, top)})
 
 
 def _lanczos_bound(lz, theta, n, m, prod_err):

@@ -3,11 +3,14 @@
 The same search as :mod:`curvopt.trust_region` (rho = ared / pred, Nocedal & Wright 2006
 Alg. 4.1) with a *descent* that needs only products v -> H v
 (:mod:`curvopt.operators`): truncated CG (:func:`curvopt.krylov.steihaug_cg`), which
-stops at the boundary or along the first direction of non-positive curvature it meets.
+stops at the boundary, along the first direction of non-positive curvature it meets, or
+at the relative residual min(1/2, sqrt(||g|| / ||g_0||)) (the forcing sequence of
+Eisenstat & Walker 1996 / N&W eq. 7.3 made independent of the scale of f).
 No n x n matrix is formed unless ``hess_sparsity`` is given (then a sparse one).
 
 The loop certifies when an interior Newton step promises less than the resolution tau
-of f, or the radius has shrunk below the finite-difference reach: up to n = DENSE_CERT_N
+of f or stays within the gradient stencil (|p_i| <= eps_f^(1/3) max(1, |x_i|), once f has
+fallen since the last not-stationary certificate), or the radius has shrunk below it: up to n = DENSE_CERT_N
 (200) with the dense certificate (:func:`curvopt.certificate.certify` on an FD H with
 error bounds, 4n^2 values: deterministic, with standard errors), above from products
 (:func:`curvopt.krylov_certificate.certify_products`). Then:
@@ -19,7 +22,7 @@ error bounds, 4n^2 values: deterministic, with standard errors), above from prod
   sqrt(2 tau / |y'Hy|) until f drops below f(x) - tau; the loop continues there
   (ESCAPE_FAILED if no t up to ``max_trust_radius`` does);
 * ``not_stationary`` -- CG is tightened (relative residual 1e-10) and the loop goes on;
-  twice in a row without progress: NOT_STATIONARY;
+  again before f fell beyond its resolution: NOT_STATIONARY;
 * anything else -- INCONCLUSIVE.
 
 An accepted step that carries ||x|| beyond 1e12 max(1, ||x0||), f still falling, ends the
@@ -64,10 +67,11 @@ class KrylovRun:
     def __init__(self, obj, opts, report):
         self.obj, self.opts, self.report = obj, opts, report
         self.delta = float(opts.initial_trust_radius)
-        self.nit, self.kind, self.rtol = 0, "start", None
+        self.nit, self.kind, self.rtol, self.g0 = 0, "start", None, 0.0
         self.t0 = time.monotonic()
         self.progress = (0, np.inf)
         self.cert, self.curv, self.lam_min = None, None, float("nan")
+        self.checked_at = None           # f at the last not-stationary certificate
 
     # -- noise, gradient, products -----------------------------------------------------
     def start_noise(self, x, f):
@@ -152,6 +156,10 @@ class KrylovRun:
             t *= 2.0
         return None
 
+    def moved_since_check(self, f):
+        """f fell beyond its resolution since the last not-stationary certificate."""
+        return self.checked_at is None or f < self.checked_at - self.tau(self.checked_at)
+
     def at_rest(self, x, f, g):
         """The endgame at a point where progress stopped: (x, f, g, curv, status)."""
         g, curv, cert = self.certify(x, f)
@@ -165,8 +173,8 @@ class KrylovRun:
             x, f = moved
             g, _, curv = self.model(x, f)
             return x, f, g, curv, None
-        if cert.classification == "not_stationary" and self.rtol is None:
-            self.rtol, self.kind = TIGHT_RTOL, "tighten"
+        if cert.classification == "not_stationary" and self.moved_since_check(f):
+            self.rtol, self.kind, self.checked_at = TIGHT_RTOL, "tighten", f
             return x, f, g, curv, None
         if cert.classification == "not_stationary":
             return x, f, g, curv, Status.NOT_STATIONARY
@@ -202,12 +210,18 @@ class KrylovRun:
     def iterate(self, x, f, g, curv):
         """One trust-region iteration: (x, f, g, curv, status)."""
         D = self.scale(curv, f)
+        gn = float(np.linalg.norm(g / D))
+        self.g0 = self.g0 or gn
+        rtol = self.rtol if self.rtol is not None else (
+            min(0.5, np.sqrt(gn / self.g0)) if self.g0 > 0 else None)
         step, info = steihaug_cg(lambda v: curv.hessp(v / D) / D, g / D,
-                                 min(self.delta, 1e100), rtol=self.rtol)
+                                 min(self.delta, 1e100), rtol=rtol)
         pred, p = step.predicted_reduction, step.p / D
-        reach = float(np.min(self.noise.step_rel ** (1 / 3)
-                             * np.maximum(1.0, np.abs(x.astype(float)))))
-        if (step.kind == "newton" and pred <= self.tau(f)) or self.delta < reach:
+        scale = np.maximum(1.0, np.abs(x.astype(float)))
+        reach = float(np.min(self.noise.step_rel ** (1 / 3) * scale))
+        within = (self.moved_since_check(f)
+                  and bool(np.all(np.abs(p) <= self.noise.step_rel ** (1 / 3) * scale)))
+        if (step.kind == "newton" and (pred <= self.tau(f) or within)) or self.delta < reach:
             return self.at_rest(x, f, g)
         xt = (x + p).astype(x.dtype)
         ft = self.obj.f(xt) if np.all(np.isfinite(xt)) else np.inf

@@ -13,8 +13,10 @@ Hessian-vector products. :func:`curvature_at` returns a :class:`Curvature` whose
   per group) instead;
 * ``"jac"`` -- the forward difference of the user's gradient along v, (g(x + e v) -
   g(x)) / e with e = eps^(1/2) max(1, ||x||) / ||v|| (one gradient call);
-* ``"values"`` -- the forward difference along v of central-difference gradients,
-  (g_h(x + e v) - g_h(x)) / e (2n values), e = eps_f^(1/3) max(1, ||x||) / ||v||.
+* ``"values"`` -- the forward difference along v of forward-difference gradients,
+  (g_h(x + e v) - g_h(x)) / e (n + 1 values; g_h(x) once per point), h_i = eps_f^(1/3)
+  max(1, |x_i|), e = eps_f^(1/3) max(1, ||x||) / ||v||: the O(h) truncation of g_h
+  cancels in the difference, leaving O(h e) and the rounding 4 sigma / (h e).
 
 The step products are for the trust-region subproblem, which tolerates their O(e) error
 (inexact Newton: Dembo, Eisenstat & Steihaug 1982). The certificate uses
@@ -74,6 +76,8 @@ class Curvature:
     H_err: object = None
     nprod: int = 0
     D: np.ndarray | None = None
+    f: float = float("nan")
+    _gf: np.ndarray | None = None
 
     def hessp(self, v):
         """H v for a float64 vector v (0 for v = 0)."""
@@ -91,16 +95,22 @@ class Curvature:
         e = self.rel ** power * max(1.0, float(np.linalg.norm(x64))) / nv
         xe = (x64 + e * v).astype(self.x.dtype)
         e_eff = (xe.astype(np.float64) - x64) @ v / (nv * nv)    # the step taken
-        return (self._grad(xe) - self.g) / e_eff
-
-    def _grad(self, x):
         if self.source == "jac":
-            return self.obj.grad(x)
-        f0 = self.obj.f(x)
-        if not np.isfinite(f0):
+            return (self.obj.grad(xe) - self.g) / e_eff
+        if self._gf is None:
+            self._gf = self._forward(self.x, self.f)
+        return (self._forward(xe) - self._gf) / e_eff
+
+    def _forward(self, y, fy=None):
+        """Forward-difference gradient at y, steps eps_f^(1/3) s_i (n values, plus f(y)):
+        its O(h) truncation is nearly the same at x and x + e v, so it cancels in the
+        product to O(h e) and the rounding 4 sigma / (h e) is what remains."""
+        fy = self.obj.f(y) if fy is None else fy
+        if not np.isfinite(fy):
             raise NonFiniteError(f"f is not finite at a product point near x = {self.x}")
-        h = steps_for(x, self.rel, "central")
-        return gradient_estimate(self.obj, x, f0, 0.0, h, errors=False).value
+        h = steps_for(y, self.rel, "central")
+        return gradient_estimate(self.obj, y, fy, 0.0, h, scheme="forward",
+                                 errors=False).value
 
     def diagonal(self, f):
         """diag H where it is cheap: the sparse H's, or central second differences
@@ -156,7 +166,7 @@ def curvature_at(obj, x, f, g, rel, sigma, *, sparsity=None, errors=False):
     if sparsity is not None:
         H, H_err = sparse_hessian(obj, x, f, rel, sigma, sparsity, errors)
         return Curvature(obj, x, "sparse", g, rel, H, H_err)
-    return Curvature(obj, x, "jac" if obj.has_grad else "values", g, rel)
+    return Curvature(obj, x, "jac" if obj.has_grad else "values", g, rel, f=float(f))
 
 
 def _stencil_hessian(obj, x, f, st, h):
