@@ -91,10 +91,11 @@ _LITERAL = re.compile(r"(``.+?``)", re.S)
 def rst_text(text):
     """A plain-text docstring as reST: ``literals`` kept, and outside them the characters
     reST would read as markup (``|`` substitutions, ``*`` emphasis, ``\\``, a trailing
-    ``_`` reference) escaped."""
+    ``_`` reference) escaped; a ``*`` that opens a line is a list bullet and stays."""
     parts = _LITERAL.split(text)
     for i in range(0, len(parts), 2):
         s = parts[i].replace("\\", "\\\\").replace("|", "\\|").replace("*", "\\*")
+        s = re.sub(r"(?m)^(\s*)\\\* ", r"\1* ", s)     # a bullet stays a bullet
         parts[i] = re.sub(r"(\w)_(?=\s|$|[.,;:)])", r"\1\\_", s)
     return "".join(parts)
 

@@ -171,7 +171,8 @@ _DIRECTIONS = {}
 
 
 def _direction(n, seed):
-    """u ~ uniform[-1, 1]^n from default_rng(seed), cached (creating a Generator costs ~20 us)."""
+    """u ~ uniform[-1, 1]^n from default_rng(seed), cached per (n, seed): the direction is
+    fixed by its arguments, and a new Generator per call would cost more than a cheap f."""
     u = _DIRECTIONS.get((n, seed))
     if u is None:
         u = np.random.default_rng(seed).uniform(-1.0, 1.0, n)

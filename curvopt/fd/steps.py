@@ -54,9 +54,12 @@ def curvature_scale(f, dH):
     With s_i = max(|x_i|, typ_i), a coordinate keeps the default scale max(1, |x_i|)
     unless its curvature is large for its size, asking for steps over 100 times shorter:
     then the steps follow |x_i| (or c_i when x_i is near 0). Milder mismatches keep the
-    default, which the solver's step caps and third-derivative steps already refine. For NIST Kirby2, b_5 = 2.2e-5 with H_55 = 1.2e15 and f = 3.9 gets
-    s_5 = 2.2e-5 instead of 1 (Dennis & Schnabel 1996, sec. 7.1: typical sizes of x;
-    Gill, Murray & Wright 1981, sec. 8.6: intervals from the curvature)."""
+    default, which the solver's step caps and third-derivative steps already refine.
+    A worked example is in docs/solver.md ("Finite-difference steps inside the loop").
+
+    References: Dennis & Schnabel (1996), sec. 7.1 (typical sizes of x); Gill, Murray &
+    Wright (1981), sec. 8.6 (finite-difference intervals from the curvature).
+    """
     dH = np.abs(np.asarray(dH, dtype=np.float64))
     with np.errstate(divide="ignore", invalid="ignore"):
         c = np.sqrt(max(1.0, abs(float(f))) / dH)
