@@ -13,9 +13,10 @@ y'Hy + err < 0 (its product recomputed with an error bound) proves lambda_min(H)
   elementwise bound E: lambda_min(H*) >= lambda_min(H) - ||E||_2 (Weyl), ||E||_2 <=
   max_i sum_j E_ij (E symmetric). For n <= ``DENSE_LIMIT`` the dense certificate of
   :func:`curvopt.certificate.certify` runs on H; above, the signs of the pivots of a
-  symmetric LDL^T of H - c I (SuperLU with diagonal pivots and a symmetric ordering;
-  Sylvester's law of inertia) prove H - c I positive definite, c = ||E||_2 plus the
-  backward error of the factorization, so L = c... >= 0 with the pivots' margin;
+  symmetric LDL^T of H - s I (SuperLU with diagonal pivots and a symmetric ordering;
+  Sylvester's law of inertia) prove lambda_min(H) > s, s tried at half the smallest
+  Ritz value's Rayleigh quotient, so L = s - c with c = ||E||_2 plus the backward error
+  of the factorization;
 * ``method="lanczos"`` (probabilistic): the Kuczynski-Wozniakowski bound for a uniform
   random start (:func:`curvopt.kw_bound.lambda_min_lower_bound`), failure probability
   ``FAILURE`` (1e-3), reported in ``failure_probability``. Finite-difference products are
@@ -45,6 +46,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
 from curvopt.certificate import Certificate, certify
+from curvopt.fd.steps import steps_for
 from curvopt.kw_bound import lambda_min_lower_bound
 from curvopt.lanczos import LanczosProcess, random_start, ritz_values
 from curvopt.model import LocalModel
@@ -52,7 +54,7 @@ from curvopt.model import LocalModel
 __all__ = ["certify_products", "equilibration", "FAILURE", "DENSE_LIMIT", "lanczos_steps"]
 
 FAILURE = 1e-3          # failure probability of a Lanczos ("probabilistic") certificate
-DENSE_LIMIT = 2000      # a sparse H up to this n is certified densely (eigh)
+DENSE_LIMIT = 300       # a sparse H up to this n is certified densely (eigh)
 _EPS = float(np.finfo(float).eps)
 
 
@@ -110,7 +112,8 @@ def certify_products(curv, f, g, g_err, tau, reach, *, sigma=0.0, gtol=None, nam
         lo, hi = (_pair(curv, lz.Q.T @ S[:, i], D, sigma) for i in (0, -1))
         err = max(lo[2], hi[2])
         if curv.H is not None and curv.H_err is not None:
-            L, method, prob, note = _sparse_bound(curv.H, curv.H_err), "sparse", 0.0, ""
+            L = _sparse_bound(curv.H, curv.H_err, lo[0])
+            method, prob, note = "sparse", 0.0, ""
             L = L / float(np.max(D)) ** 2          # a bound for D^-1 H D^-1 (below)
             break
         m = sum(1 for j in ks if j < n)                # probabilistic checkpoints
@@ -157,6 +160,8 @@ def _lanczos_bound(lz, theta, n, m, prod_err):
     n steps (the whole space) Weyl's bound is deterministic; else Kuczynski-Wozniakowski
     with failure probability FAILURE / m at each of m checkpoints (union bound)."""
     E = 2.0 * np.sqrt(lz.k) * prod_err
+    if not np.isfinite(E):
+        return -np.inf, FAILURE, "product errors not estimated: no lower bound on lam_min"
     if lz.k >= n:
         return (float(theta[0] - E), 0.0,
                 f"Lanczos spanned the whole space (k = n = {n}): Ritz values are the "
@@ -197,25 +202,35 @@ def _pair(curv, y, D, sigma):
     return z / np.linalg.norm(z), float(y @ Ay), err / dmin + rnd, gap / dmin
 
 
-def _sparse_bound(H, H_err):
-    """Deterministic lower bound on lambda_min(H*) from a sparse H and its bound: c =
-    ||E||_2 + backward error; an LDL^T of H - 2c I with positive pivots gives L = c."""
+def _sparse_bound(H, H_err, w):
+    """Deterministic lower bound on lambda_min(H*) from a sparse H and its elementwise
+    bound: with E = ||H_err||_2 <= max row sum and the factorization's backward error,
+    c = E + 10 n eps ||H||_1, try the shift s = max(2c, w'Hw / 2) (w: the unit direction
+    of the smallest Ritz value, so w'Hw >= lambda_min): positive pivots of an LDL^T of
+    H - s I prove lambda_min(H) > s, hence lambda_min(H*) > s - c. Else -inf."""
     n = H.shape[0]
     E = float(np.max(np.asarray(abs(H_err).sum(axis=1)))) if H_err.nnz else 0.0
     if not np.isfinite(E):
         return -np.inf
     normH = float(np.max(np.asarray(abs(H).sum(axis=1))))
     c = E + 10.0 * n * _EPS * normH
-    A = sp.csc_matrix(H - 2.0 * c * sp.identity(n, format="csc"))
+    for shift in sorted({max(2.0 * c, 0.5 * float(w @ (H @ w))), 2.0 * c}, reverse=True):
+        if _positive_definite(sp.csc_matrix(H - shift * sp.identity(n, format="csc"))):
+            return shift - c
+    return -np.inf
+
+
+def _positive_definite(A):
+    """All pivots of a symmetric LDL^T (SuperLU, diagonal pivots, symmetric ordering)
+    positive: A is positive definite (Sylvester). False when that cannot be shown."""
     try:
         lu = splu(A, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
                   options={"SymmetricMode": True})
     except RuntimeError:                   # exactly singular: no proof
-        return -np.inf
+        return False
     if np.any(lu.perm_r != lu.perm_c):     # not a symmetric permutation: no inertia
-        return -np.inf
-    d = lu.U.diagonal()
-    return c if np.all(d > 0) else -np.inf
+        return False
+    return bool(np.all(lu.U.diagonal() > 0))
 
 
 def _stationarity(curv, g, g_err, gs, ges, L, dmin, tau, reach, gtol, sigma):
@@ -279,7 +294,8 @@ def _dense(curv, f, g, g_err, tau, sigma, gtol, names, nfev):
     model = LocalModel(x=curv.x, f=float(f), g=np.asarray(g, float), H=curv.H.toarray(),
                        g_err=np.where(np.isfinite(g_err), g_err, np.nan),
                        H_err=curv.H_err.toarray(), f_noise=max(sigma, tau / 4.0),
-                       nfev=int(nfev), eps_x=float(np.finfo(curv.x.dtype).eps))
+                       nfev=int(nfev), eps_x=float(np.finfo(curv.x.dtype).eps),
+                       step=steps_for(curv.x, curv.rel, "hessian"))   # the stencil's reach
     cert = certify(model, gtol=gtol, names=names)
     return replace(cert, method="sparse", lam_min_bound=float(cert.lam_min - cert.lam_err)
                    if n else None)

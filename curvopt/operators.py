@@ -195,7 +195,7 @@ def sparse_hessian(obj, x, f, rel, sigma, sparsity, errors):
     elementwise bound S_TRUNC |H(h) - H(2h)| / 3 + K_NOISE sigma / (h_i h_j) (None
     without). With the user's jac: CPR groups of central gradient differences."""
     if obj.has_grad:
-        return _cpr_hessian(obj, x, rel, sparsity), None
+        return _cpr_hessian(obj, x, rel, sparsity, errors)
     st = pattern_stencil(sparsity, x.shape[0])
     h = steps_for(x, rel, "hessian")
     H = _stencil_hessian(obj, x, f, st, h)
@@ -209,14 +209,28 @@ def sparse_hessian(obj, x, f, rel, sigma, sparsity, errors):
     return H, H_err
 
 
-def _cpr_hessian(obj, x, rel, sparsity):
-    """Sparse H from the user's gradient: one central difference per CPR group."""
-    col = cpr_coloring(sparsity, x.shape[0])
+def _cpr_products(obj, x, col, h):
+    """B[:, c] = (g(x + d_c) - g(x - d_c)) / 2 for the CPR directions d_c at steps h, and
+    max |g| met (for the rounding bound)."""
     x64 = x.astype(np.float64)
-    h = rel ** (1 / 3) * np.maximum(1.0, np.abs(x64))
-    B = np.empty((x.shape[0], col.ncolors))
+    B, gmax = np.empty((x.shape[0], col.ncolors)), 0.0
     for c in range(col.ncolors):
         d = np.where(col.colors == c, h, 0.0)
         gp, gm = (obj.grad((x64 + t * d).astype(x.dtype)) for t in (1.0, -1.0))
         B[:, c] = (gp - gm) / 2.0
-    return col.recover(B, h)[0]
+        gmax = max(gmax, float(np.abs(gp).max()), float(np.abs(gm).max()))
+    return B, gmax
+
+
+def _cpr_hessian(obj, x, rel, sparsity, errors):
+    """(H, H_err) from the user's gradient: one central difference per CPR group, and
+    with ``errors`` a second at 2h: |B(h) - B(2h)| S_TRUNC / 3 (Richardson) plus the
+    rounding 10 eps_g max |g| in each compressed column."""
+    col = cpr_coloring(sparsity, x.shape[0])
+    h = rel ** (1 / 3) * np.maximum(1.0, np.abs(x.astype(np.float64)))
+    B, gmax = _cpr_products(obj, x, col, h)
+    if not errors:
+        return col.recover(B, h)[0], None
+    B2, gmax2 = _cpr_products(obj, x, col, 2.0 * h)
+    B_err = S_TRUNC * np.abs(B - B2 / 2.0) / 3.0 + 10.0 * obj.jac_eps * max(gmax, gmax2)
+    return col.recover(B, h, B_err)
