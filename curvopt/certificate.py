@@ -14,7 +14,7 @@ An optional absolute ``gtol`` (scipy's meaning: ||g|| + ||g_err|| <= gtol) also 
 them, on the equilibrated D^-1 H D^-1 (D_i = sqrt(max_j |H_ij|)): by Sylvester's law of
 inertia it has H's numbers of positive, negative and zero eigenvalues, and the error of
 each entry is judged against its own row's scale, so a parameter of size 1e-5 next to one
-of size 1 (NIST Kirby2) no longer hides every small eigenvalue under the stiffest entry's
+of size 1 no longer hides every small eigenvalue under the stiffest entry's
 error (:func:`curvopt.spectrum.spectrum_of`). ``lam``, ``lam_err`` report H's own
 eigenvalues; ``inertia`` the certified counts.
 

@@ -47,7 +47,7 @@ from curvopt.objective import BudgetExhausted, NonFiniteError
 from curvopt.operators import curvature_at, loop_gradient_at
 from curvopt.stationarity import RESOLUTION_K
 from curvopt.status import Status
-from curvopt.trust_region import Iterate, SolverResult, CallbackStop
+from curvopt.records import CallbackStop, Iterate, SolverResult
 
 __all__ = ["solve_krylov", "certify_point", "use_krylov", "KRYLOV_N", "DENSE_CERT_N"]
 

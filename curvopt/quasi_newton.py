@@ -130,8 +130,8 @@ def trust_scaling(mode, x, H, d=None):
     """Diagonal D of the ellipsoidal trust region ||D p|| <= delta (N&W 2006 sec. 4.5).
 
     ``"hessian"``: More (1978), d_i = max(d_i, sqrt|H_ii|) accumulated over the FD
-    Hessians, floored at ``D_FLOOR`` max_j d_j (1e-8: NIST Hahn1's curvatures span 1e2 to
-    1e18, and a higher floor clamps the soft parameters' steps); ``"x"``: d_i = 1 / max(1, |x_i|) (radius
+    Hessians, floored at ``D_FLOOR`` max_j d_j (1e-8: curvatures may span 16 decades, and a
+    higher floor clamps the soft parameters' steps; docs/solver.md); ``"x"``: d_i = 1 / max(1, |x_i|) (radius
     relative to the size of each parameter); ``"none"``: None (the Euclidean ball).
     """
     if mode == "x":

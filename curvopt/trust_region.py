@@ -38,6 +38,7 @@ from curvopt.fd.steps import (AxisDifferences, capped_hessian_steps, curvature_s
                               third_derivative_steps)
 from curvopt.model import local_model
 from curvopt.objective import BudgetExhausted, NonFiniteError
+from curvopt.records import CallbackStop, Iterate, SolverResult
 from curvopt.quasi_newton import (confirm_curvature, is_far, loop_gradient, sr1,
                                   trust_scaling)
 from curvopt.spectrum import definiteness
@@ -87,44 +88,6 @@ class Point:
             return np.linalg.eigh(Hs)
         except np.linalg.LinAlgError:
             return None
-
-
-@dataclass(frozen=True)
-class Iterate:
-    """One row of the history: the iterate after an iteration (nit 0: the start).
-
-    ``curvature`` is the definiteness of the loop's model Hessian (FD, SR1 or exact) from
-    the eigenvalues the step computed, without error bounds (:func:`curvopt.spectrum.
-    definiteness`); ``classification`` is the certificate's verdict where one was made.
-    """
-
-    nit: int
-    x: np.ndarray
-    f: float
-    grad_norm: float
-    lam_min: float
-    delta: float
-    kind: str
-    classification: str | None
-    curvature: str | None = None
-
-
-@dataclass(frozen=True)
-class SolverResult:
-    """What the loop returns to the public API."""
-
-    x: np.ndarray
-    f: float
-    g: np.ndarray
-    H: np.ndarray
-    nit: int
-    status: Status
-    certificate: object
-    ray: object = None
-
-
-class CallbackStop(Exception):
-    """The report (the user's callback) raised StopIteration."""
 
 
 class Run:

@@ -10,9 +10,8 @@ Hessian and is meant for small n only. Indices below are 1-based, as in the sour
 1. ``chained_rosenbrock_jit`` (n = 100): scipy's ``rosen``, the chained form of
    Rosenbrock (1960), f = sum_{i<n} 100 (x_{i+1} - x_i^2)^2 + (1 - x_i)^2, written with
    ``@njit(cache=True)``; start (-1.2, 1, -1.2, 1, ...), f* = 0 at x* = 1. Tridiagonal H.
-   A second local minimum lies near (-1, 1, ..., 1) (Kok & Sandrock 2009); for n >= 20
-   its value, 3.986623854300934 (trust-exact with the exact derivatives, n = 40 to 1000),
-   no longer depends on n to 16 digits and is listed in ``f_local``.
+   A second local minimum near (-1, 1, ..., 1) (Kok & Sandrock 2009) has, for n >= 20,
+   f = 3.986623854300934 (trust-exact, exact derivatives, n = 40 to 1000): ``f_local``.
 2. ``spd_quadratic`` (n = 500): f = (x - c)'A(x - c) / 2 with A = U diag(lam) U',
    lam log-spaced in [1, 1e4] (condition number 1e4), U the Q factor of a Gaussian matrix
    and c ~ N(0, I), both from ``default_rng(seed)``; start 0, f* = 0 at c. Dense H.
@@ -29,8 +28,7 @@ Hessian and is meant for small n only. Indices below are 1-based, as in the sour
    f* = 0 at 1. H is block diagonal (2 x 2 blocks).
 6. ``broyden_tridiagonal`` (n = 1000): MGH problem 30, f = sum_i r_i^2 with
    r_i = (3 - 2 x_i) x_i - x_{i-1} - 2 x_{i+1} + 1 (x_0 = x_{n+1} = 0); start -1, f* = 0.
-   J is tridiagonal, H = 2 (J'J - 4 diag(r)) pentadiagonal; x* is the root of r found
-   by Newton's method from the start.
+   J is tridiagonal, H = 2 (J'J - 4 diag(r)) pentadiagonal; x*: Newton's root of r.
 7. ``tridia_jit`` (n = 10^5): TRIDIA with f written with ``@njit(cache=True)``.
 8. ``double_well_chain`` (n = 1000): f = sum_i (x_i^2 - 1)^2 / 4
    + (mu / 2) sum_{i<n} (x_{i+1} - x_i)^2, mu = 1, started exactly at the strict saddle
