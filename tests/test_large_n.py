@@ -112,3 +112,11 @@ def test_between_krylov_n_and_dense_cert_n_the_certificate_is_dense():
     assert res.certificate.standard_errors is not None
     se = res.certificate.standard_errors                # sqrt(1 / (2 i)) exactly
     assert np.allclose(se, np.sqrt(1.0 / (2.0 * np.arange(1, n + 1))), rtol=1e-4)
+
+
+def test_disp_announces_long_work_and_silence_without_it(capsys):
+    curvopt.minimize(tridia, np.ones(N))
+    assert capsys.readouterr().out == ""             # nothing on stdout unless asked
+    curvopt.minimize(tridia, np.ones(N), disp=True)
+    out = capsys.readouterr().out
+    assert "certifying at f" in out and "Lanczos products" in out
