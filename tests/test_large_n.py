@@ -41,7 +41,8 @@ def test_default_path_above_krylov_n_reaches_tridia_minimum_with_probabilistic_c
     assert np.max(np.abs(res.x - tridia_minimizer())) <= 1e-5
     c = res.certificate
     assert c.classification == "minimum" and c.method == "lanczos"
-    assert 0.0 < c.failure_probability <= 1e-3
+    assert c.failure_probability in (0.0, 1e-3)     # 0 only once Lanczos spans R^n
+    assert (c.failure_probability > 0) == ("with probability" in c.evidence)
     assert c.lam_min_bound is not None and c.lam_min_bound > 0
     assert res.hess is None                          # no n x n matrix was formed
 
@@ -64,7 +65,7 @@ def test_strict_saddle_start_escapes_along_krylov_negative_curvature():
     assert res.success and res.certificate.classification == "minimum"
     assert res.fun < double_well(x0) - 1.0
     assert any(row.kind == "escape" for row in res.history)
-    assert np.all(np.abs(np.abs(res.x) - 1.0) < 0.2)   # every coordinate left the top
+    assert np.all(np.abs(res.x) > 0.5)               # every coordinate left the top
 
 
 def test_check_classifies_at_large_n_through_products():
