@@ -142,19 +142,30 @@ class KrylovRun:
 
     def escape(self, x, f, cert):
         """(x, f) after a step along the certified negative-curvature Ritz vector, or
-        None when no length up to max_trust_radius lowers f beyond tau."""
+        None when no length up to max_trust_radius lowers f beyond tau. From the first
+        length t that does (t doubling from sqrt(2 tau / |y'Hy|), both signs), t keeps
+        doubling while f keeps falling: the step goes down the well, not just off the top."""
         y = cert.negative_directions[:, 0]
         curv = abs(float(cert.lam_min))
         t = max(np.sqrt(2.0 * self.tau(f) / curv) if curv > 0 else 1.0, 1e-8)
         while t <= self.opts.max_trust_radius:
             for s in (1.0, -1.0):
-                xt = (x + s * t * y).astype(x.dtype)
-                ft = self.obj.f(xt)
-                if np.isfinite(ft) and ft < f - self.tau(f):
+                ft = self.along(x, s * t * y)
+                if ft < f - self.tau(f):
+                    while 2.0 * t <= self.opts.max_trust_radius:
+                        f2 = self.along(x, 2.0 * s * t * y)
+                        if not f2 < ft:
+                            break
+                        t, ft = 2.0 * t, f2
                     self.delta = max(self.delta, t)
-                    return xt, float(ft)
+                    return (x + s * t * y).astype(x.dtype), float(ft)
             t *= 2.0
         return None
+
+    def along(self, x, p):
+        """f(x + p), +inf where it is not finite."""
+        ft = self.obj.f((x + p).astype(x.dtype))
+        return float(ft) if np.isfinite(ft) else np.inf
 
     def moved_since_check(self, f):
         """f fell beyond its resolution since the last not-stationary certificate."""
