@@ -158,14 +158,17 @@ def minimize(fun, x0, args=(), jac=None, hess=None, hessp=None, bounds=None,
         ``maxiter``, ``disp``, ``initial_trust_radius``, ``max_trust_radius``, ``eta``,
         ``return_all``; curvopt's: ``maxfev``, ``maxtime``, ``stall``, ``ctol``,
         ``hessian_update``, ``fd_step``, ``noise``, ``trust_scaling``, ``names``,
-        ``vectorized``, ``history``, ``workers`` (an int number of processes, -1 for all
+        ``vectorized``, ``history``, ``subproblem`` ("auto": the matrix-free loop of
+        :mod:`curvopt.newton_krylov` above n = 64 or with ``hess_sparsity``, the pattern
+        of H as scipy's ``jac_sparsity``), ``workers`` (an int number of processes, -1 for all
         cores, a map ``workers(func, iterable)`` or an Executor: see
         :mod:`curvopt.parallel`; the deprecated ``parallel=True`` means ``workers=-1``).
 
     Returns
     -------
     OptimizeResult
-        x, fun, jac, hess, nit, nfev, njev, nhev, status, success, message, plus
+        x, fun, jac, hess (None on the matrix-free path: no n x n matrix is formed), nit,
+        nfev, njev, nhev, status, success, message, plus
         ``certificate`` (:class:`~curvopt.certificate.Certificate` at x, or None when no
         certificate was made), ``ray`` (for NO_FINITE_MINIMIZER: the probe along which f
         kept falling), ``history`` and ``allvecs`` when asked. ``success`` is True only
