@@ -39,13 +39,12 @@ from dataclasses import replace
 import numpy as np
 
 from curvopt.certificate import certify
-from curvopt.fd.noise import assumed_noise, estimate_noise
 from curvopt.krylov import steihaug_cg
 from curvopt.krylov_certificate import certify_products, equilibration, lanczos_steps
+from curvopt.loop_base import LoopBase
 from curvopt.model import local_model
 from curvopt.objective import BudgetExhausted, NonFiniteError
 from curvopt.operators import curvature_at, loop_gradient_at
-from curvopt.stationarity import RESOLUTION_K
 from curvopt.status import Status
 from curvopt.records import CallbackStop, Iterate, SolverResult
 
@@ -61,43 +60,24 @@ SCALE_SPREAD = 10.0  # the trust region is scaled when max D / min D exceeds thi
 RUNAWAY = 1e12     # accepted steps carried ||x|| this many times past max(1, ||x0||)
 
 
-class KrylovRun:
-    """Context of the matrix-free loop: objective, options, radius, noise, counters."""
+class KrylovRun(LoopBase):
+    """The matrix-free loop's context (:class:`~curvopt.loop_base.LoopBase`)."""
 
     def __init__(self, obj, opts, report):
-        self.obj, self.opts, self.report = obj, opts, report
-        self.delta = float(opts.initial_trust_radius)
-        self.nit, self.kind, self.rtol, self.g0 = 0, "start", None, 0.0
-        self.t0 = time.monotonic()
-        self.progress = (0, np.inf)
-        self.cert, self.curv, self.lam_min = None, None, float("nan")
+        super().__init__(obj, opts, report)
+        self.rtol, self.g0 = None, 0.0
+        self.cert = None
         self.checked_at = None           # f at the last not-stationary certificate
 
-    # -- noise, gradient, products -----------------------------------------------------
-    def start_noise(self, x, f):
-        noise = self.opts.noise
-        if noise is True and not self.obj.has_grad:
-            self.noise = estimate_noise(self.obj, x, f)
-        else:
-            self.noise = assumed_noise(self.obj, f, None if isinstance(noise, bool) else noise)
-
-    def sigma(self, f):
-        """Noise of f at value f: the relative noise of the estimate times |f|."""
-        est = self.noise
-        rel = est.sigma / abs(est.f) if est.f != 0 else 0.0
-        return max(rel, self.obj.f_eps) * abs(f)
-
-    def tau(self, f):
-        return RESOLUTION_K * self.sigma(f)
-
+    # -- gradient and products -----------------------------------------------------------
     def model(self, x, f, g=None, errors=False):
         """(g, ||g_err||, Curvature) at x."""
         rel = self.noise.step_rel
         if g is None:
-            g, ge = loop_gradient_at(self.obj, x, f, self.sigma(f), rel, errors)
+            g, ge = loop_gradient_at(self.obj, x, f, self.noise_at(f), rel, errors)
         else:
             ge = np.nan
-        curv = curvature_at(self.obj, x, f, g, rel, self.sigma(f),
+        curv = curvature_at(self.obj, x, f, g, rel, self.noise_at(f),
                             sparsity=self.opts.hess_sparsity, errors=errors)
         return g, ge, curv
 
@@ -124,7 +104,7 @@ class KrylovRun:
         rel = self.noise.step_rel
         g_err = np.full(n, ge_norm / np.sqrt(n))
         reach = float(np.min(rel ** 0.25 * np.maximum(1.0, np.abs(x.astype(float)))))
-        cert = certify_products(curv, f, g, g_err, self.tau(f), reach, sigma=self.sigma(f),
+        cert = certify_products(curv, f, g, g_err, self.resolution(f), reach, sigma=self.noise_at(f),
                                 gtol=self.opts.gtol, names=self.opts.names)
         cert = replace(cert, nfev=self.obj.nfev - start)
         self.cert, self.lam_min = cert, cert.lam_min
@@ -147,11 +127,11 @@ class KrylovRun:
         doubling while f keeps falling: the step goes down the well, not just off the top."""
         y = cert.negative_directions[:, 0]
         curv = abs(float(cert.lam_min))
-        t = max(np.sqrt(2.0 * self.tau(f) / curv) if curv > 0 else 1.0, 1e-8)
+        t = max(np.sqrt(2.0 * self.resolution(f) / curv) if curv > 0 else 1.0, 1e-8)
         while t <= self.opts.max_trust_radius:
             for s in (1.0, -1.0):
                 ft = self.along(x, s * t * y)
-                if ft < f - self.tau(f):
+                if ft < f - self.resolution(f):
                     while 2.0 * t <= self.opts.max_trust_radius:
                         f2 = self.along(x, 2.0 * s * t * y)
                         if not f2 < ft:
@@ -169,7 +149,7 @@ class KrylovRun:
 
     def moved_since_check(self, f):
         """f fell beyond its resolution since the last not-stationary certificate."""
-        return self.checked_at is None or f < self.checked_at - self.tau(self.checked_at)
+        return self.checked_at is None or f < self.checked_at - self.resolution(self.checked_at)
 
     def at_rest(self, x, f, g):
         """The endgame at a point where progress stopped: (x, f, g, curv, status)."""
@@ -206,18 +186,6 @@ class KrylovRun:
         except StopIteration:
             raise CallbackStop from None
 
-    def limit(self, f):
-        opts = self.opts
-        if f < self.progress[1] - self.tau(f):
-            self.progress = (self.nit, f)
-        if opts.maxiter is not None and self.nit >= opts.maxiter:
-            return Status.MAXITER
-        if opts.maxtime is not None and time.monotonic() - self.t0 >= opts.maxtime:
-            return Status.MAXTIME
-        if self.nit - self.progress[0] >= opts.stall_iterations(self.obj.n):
-            return Status.STALLED
-        return None
-
     def iterate(self, x, f, g, curv):
         """One trust-region iteration: (x, f, g, curv, status)."""
         D = self.scale(curv, f)
@@ -225,14 +193,14 @@ class KrylovRun:
         self.g0 = self.g0 or gn
         rtol = self.rtol if self.rtol is not None else (
             min(0.5, np.sqrt(gn / self.g0)) if self.g0 > 0 else None)
-        step, info = steihaug_cg(lambda v: curv.hessp(v / D) / D, g / D,
+        step, _ = steihaug_cg(lambda v: curv.hessp(v / D) / D, g / D,
                                  min(self.delta, 1e100), rtol=rtol)
         pred, p = step.predicted_reduction, step.p / D
         scale = np.maximum(1.0, np.abs(x.astype(float)))
         reach = float(np.min(self.noise.step_rel ** (1 / 3) * scale))
         within = (self.moved_since_check(f)
                   and bool(np.all(np.abs(p) <= self.noise.step_rel ** (1 / 3) * scale)))
-        if (step.kind == "newton" and (pred <= self.tau(f) or within)) or self.delta < reach:
+        if (step.kind == "newton" and (pred <= self.resolution(f) or within)) or self.delta < reach:
             return self.at_rest(x, f, g)
         xt = (x + p).astype(x.dtype)
         ft = self.obj.f(xt) if np.all(np.isfinite(xt)) else np.inf
@@ -260,7 +228,7 @@ class KrylovRun:
             raise ValueError(f"f(x0) = {f} is not finite at x0 = {x}")
         g, status = np.full(x.shape[0], np.nan), None
         try:
-            self.start_noise(x, f)
+            self.noise = self.initial_noise(x, f)
             g, _, curv = self.model(x, f)
             self.emit(x, f, g, False)
             while status is None:
@@ -297,7 +265,7 @@ def use_krylov(n, opts, has_hess=False):
 def certify_point(obj, opts, f):
     """The matrix-free certificate at ``obj.x0`` (f = f(x0)), as at the end of a run."""
     run = KrylovRun(obj, opts, None)
-    run.start_noise(obj.x0, f)
+    run.noise = run.initial_noise(obj.x0, f)
     return run.certify(obj.x0, f)[2]
 
 

@@ -26,16 +26,15 @@ beyond its resolution end the run (STALLED). KeyboardInterrupt returns the point
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
 
 from curvopt import endings
-from curvopt.fd.noise import assumed_noise, estimate_noise
 from curvopt.fd.steps import (AxisDifferences, capped_hessian_steps, curvature_scale,
                               third_derivative_steps)
+from curvopt.loop_base import LoopBase
 from curvopt.model import local_model
 from curvopt.objective import BudgetExhausted, NonFiniteError
 from curvopt.records import CallbackStop, Iterate, SolverResult
@@ -90,43 +89,18 @@ class Point:
             return None
 
 
-class Run:
-    """The loop's context: objective, options, radius, noise, counters."""
+class Run(LoopBase):
+    """The dense loop's context (:class:`~curvopt.loop_base.LoopBase`) and its models."""
 
     def __init__(self, obj, opts, report=None):
-        self.obj, self.opts = obj, opts
-        self.report = report if report is not None else (lambda row, final: None)
-        self.delta = float(opts.initial_trust_radius)
-        self.rejects, self.strict, self.nit = 0, False, 0
-        self.kind, self.lam_min, self.ray = "start", float("nan"), None
+        super().__init__(obj, opts, report)
+        self.rejects, self.strict, self.ray = 0, False, None
         self.pair = None                 # two central gradients at one x: third derivatives
-        self.noise = None
         self.typ = None                  # typical sizes of x learned from diag H
         self.scaling = "none" if opts.trust_scaling == "auto" else opts.trust_scaling
         self.anchor = None               # (x, f) where the runaway check last looked
         self.falls = 0                   # consecutive runaway checks with f falling 100x
-        self.progress = (0, np.inf)      # (nit, f) of the last decrease beyond resolution
         self.last_drop = np.inf          # decrease of f at the last accepted step
-        self.t0 = time.monotonic()
-
-    # -- noise of f -------------------------------------------------------------------
-    def initial_noise(self, x, f):
-        obj, noise = self.obj, self.opts.noise
-        if noise is True and not obj.has_grad:
-            return estimate_noise(obj, x, f)
-        return assumed_noise(obj, f, None if isinstance(noise, bool) else noise)
-
-    def noise_at(self, f):
-        """Absolute noise of f at a point with value f: the relative noise of the last
-        estimate, sigma / |f_est|, times |f|, and at least the rounding level f_eps |f|
-        (each certification measures the noise again, so it follows f)."""
-        est = self.noise
-        rel = est.sigma / abs(est.f) if est.f != 0 else 0.0
-        return max(rel, self.obj.f_eps) * abs(f)
-
-    def resolution(self, f):
-        """tau: the smallest decrease of f that comparisons of f can see."""
-        return endings.RESOLUTION_K * self.noise_at(f)
 
     # -- models -----------------------------------------------------------------------
     def hessian_steps(self, point):
@@ -295,19 +269,6 @@ class Run:
         except StopIteration:
             raise CallbackStop from None
 
-    def limit(self, point):
-        """A budget status, or None: maxiter, maxtime, or no progress (STALLED)."""
-        opts = self.opts
-        if point.f < self.progress[1] - self.resolution(point.f):
-            self.progress = (self.nit, point.f)
-        if opts.maxiter is not None and self.nit >= opts.maxiter:
-            return Status.MAXITER
-        if opts.maxtime is not None and time.monotonic() - self.t0 >= opts.maxtime:
-            return Status.MAXTIME
-        if self.nit - self.progress[0] >= opts.stall_iterations(self.obj.n):
-            return Status.STALLED
-        return None
-
     def run(self):
         obj = self.obj
         x0 = obj.x0.copy()
@@ -322,7 +283,7 @@ class Run:
             self.lam_min, self.curvature = _bottom(point, obj.f_eps)
             self.emit(point, False)
             while status is None:
-                status = self.limit(point)
+                status = self.limit(point.f)
                 if status is not None:
                     break
                 self.nit += 1
