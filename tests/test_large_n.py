@@ -81,6 +81,23 @@ def test_check_classifies_at_large_n_through_products():
     assert c.classification == "not_stationary" and not c.is_minimum
 
 
+def test_a_point_certified_not_stationary_stops_lanczos_early():
+    """With cond 1e4 the minimum certificate would need k = n = 250 products; a point
+    whose gradient is certified non-zero, and whose Ritz values already rule out both
+    stationarity tests, is classified after a checkpoint, and correctly."""
+    rng = np.random.default_rng(3)
+    U, _ = np.linalg.qr(rng.standard_normal((N, N)))
+    A = (U * np.logspace(0.0, 4.0, N)) @ U.T
+    quad = lambda x: 0.5 * float(x @ (A @ x))        # noqa: E731
+    x = 1e-3 * U[:, -1] + 1e-3 * U[:, 0]             # g = A x != 0
+    c = curvopt.check(quad, x)
+    assert c.classification == "not_stationary" and not c.is_minimum
+    assert c.nfev < 150 * (N + 1)                    # far fewer than N products
+    assert "lowers the model" in c.inconclusive
+    full = curvopt.check(quad, np.zeros(N))          # the minimizer: the whole space
+    assert full.classification == "minimum" and full.nfev > N * (N + 1)
+
+
 def test_unbounded_below_is_not_a_success_at_large_n():
     res = curvopt.minimize(lambda x: -float(np.sum(x * x)), np.full(N, 0.1))
     assert not res.success
