@@ -144,7 +144,7 @@ def certify_products(curv, f, g, g_err, tau, reach, *, sigma=0.0, gtol=None, nam
         lam=theta, lam_err=err, lam_min=float(theta[0]), lam_max=float(theta[-1]),
         cond=float(theta[-1] / L) if L > 0 else np.inf, rank=n,
         negative_directions=lo[0][:, None] if neg else np.zeros((n, 0)),
-        flat_directions=np.zeros((n, 0)), flat_parameters=(),
+        flat_directions=_undecided(cls, neg, lo[0]), flat_parameters=(),
         curvature_along_grad=None, max_descent_step=None, standard_errors=None,
         se_warning="standard errors are not formed at large n (no dense H^-1)",
         inconclusive=text, exact_hessian=curv.source == "hessp", nfev=int(nfev),
@@ -153,6 +153,15 @@ def certify_products(curv, f, g, g_err, tau, reach, *, sigma=0.0, gtol=None, nam
                  n if cls == "minimum" else int(pos)),
         evidence=note, method=method, failure_probability=prob,
         lam_min_bound=float(L * dmin * dmin) if np.isfinite(L) else None)
+
+
+def _undecided(cls, neg, w):
+    """The smallest Ritz value's direction w (unit, in x) when the certificate is
+    inconclusive without negative curvature: the direction the loop probes with f
+    (:mod:`curvopt.probe`); an (n, 0) array otherwise."""
+    if cls == "inconclusive" and not neg:
+        return w[:, None]
+    return np.zeros((w.shape[0], 0))
 
 
 def checkpoints(n):

@@ -23,6 +23,11 @@ error bounds, 4n^2 values: deterministic, with standard errors), above from prod
   (ESCAPE_FAILED if no t up to ``max_trust_radius`` does);
 * ``not_stationary`` -- CG is tightened (relative residual 1e-10) and the loop goes on;
   again before f fell beyond its resolution: NOT_STATIONARY;
+* ``inconclusive`` without negative curvature -- f is probed along the direction the
+  certificate could not decide (the smallest Ritz value's; :mod:`curvopt.probe`): lower
+  f continues the run from there (a degenerate saddle), f falling along the whole ray
+  ends it with NO_FINITE_MINIMIZER; else INCONCLUSIVE (the other directions are not
+  probed, so no degenerate minimum is claimed at large n);
 * anything else -- INCONCLUSIVE.
 
 An accepted step that carries ||x|| beyond 1e12 max(1, ||x0||), f still falling, ends the
@@ -45,6 +50,7 @@ from curvopt.loop_base import LoopBase
 from curvopt.model import local_model
 from curvopt.objective import BudgetExhausted, NonFiniteError
 from curvopt.operators import curvature_at, loop_gradient_at
+from curvopt.probe import probe_direction
 from curvopt.status import Status
 from curvopt.records import CallbackStop, Iterate, SolverResult
 
@@ -68,6 +74,7 @@ class KrylovRun(LoopBase):
         self.rtol, self.g0 = None, 0.0
         self.cert = None
         self.checked_at = None           # f at the last not-stationary certificate
+        self.ray = None                  # a probe that saw f fall along a whole ray
 
     # -- gradient and products -----------------------------------------------------------
     def model(self, x, f, g=None, errors=False):
@@ -169,7 +176,32 @@ class KrylovRun(LoopBase):
             return x, f, g, curv, None
         if cert.classification == "not_stationary":
             return x, f, g, curv, Status.NOT_STATIONARY
-        return x, f, g, curv, Status.INCONCLUSIVE
+        moved = self.probe_undecided(x, f, cert)
+        if moved is None:
+            return x, f, g, curv, Status.INCONCLUSIVE
+        x, f, status = moved
+        g, _, curv = self.model(x, f)
+        return x, f, g, curv, status
+
+    def probe_undecided(self, x, f, cert):
+        """Probe f along the direction an inconclusive certificate could not decide (the
+        smallest Ritz value's: :func:`curvopt.probe.probe_direction`, both signs, out to
+        the far grid, from the stencil's reach along it). (x, f, status) at the lowest
+        verified probe -- status NO_FINITE_MINIMIZER when f falls along the whole ray
+        (``ray`` recorded), None when the run goes on from there -- or None when f is not
+        lower (the ending stays INCONCLUSIVE: the other directions are not probed)."""
+        tau = max(cert.resolution, self.resolution(f))
+        steps = self.noise.step_rel ** 0.25 * np.maximum(1.0, np.abs(x.astype(float)))
+        for v in cert.flat_directions.T:
+            res = probe_direction(self.obj, x, f, v, tau, float(np.abs(v) @ steps))
+            if res.outcome == "unbounded":
+                self.ray = res
+                return x, f, Status.NO_FINITE_MINIMIZER
+            if res.outcome == "descent":
+                self.kind, self.cert = "probe_descent", None
+                self.delta = max(self.delta, abs(res.t_best))
+                return res.x_best.astype(x.dtype), float(res.f_best), None
+        return None
 
     # -- the loop -----------------------------------------------------------------------
     def announce(self, text):
@@ -251,7 +283,7 @@ class KrylovRun(LoopBase):
                 g, _, _ = self.certify(x, f)
             except (BudgetExhausted, NonFiniteError):
                 pass
-        return SolverResult(x, f, g, None, self.nit, status, self.cert)
+        return SolverResult(x, f, g, None, self.nit, status, self.cert, self.ray)
 
 
 def use_krylov(n, opts, has_hess=False):

@@ -98,6 +98,22 @@ def test_a_point_certified_not_stationary_stops_lanczos_early():
     assert full.classification == "minimum" and full.nfev > N * (N + 1)
 
 
+def test_degenerate_saddle_is_left_along_the_undecided_ritz_direction():
+    """x0 = 0 is a degenerate saddle (f = -x_0^4 + x_0^6 + ...: zero curvature, f falls
+    as -x_0^4): the certificate cannot decide the direction, a probe of f along it finds
+    lower f, and the run goes on to the minimum at x_0 = +-sqrt(2/3)."""
+    n = DENSE_CERT_N + 1
+    f = lambda x: -x[0] ** 4 + x[0] ** 6 + float(np.sum((x[1:] - 1.0) ** 2))  # noqa: E731
+    x0 = np.r_[0.0, np.full(n - 1, 0.5)]
+    res = curvopt.minimize(f, x0, history=True)
+    assert any(row.kind == "probe_descent" for row in res.history)
+    assert res.success and res.certificate.classification == "minimum"
+    assert abs(abs(res.x[0]) - np.sqrt(2.0 / 3.0)) <= 1e-4
+    flat = lambda x: -x[0] ** 4 + float(np.sum((x[1:] - 1.0) ** 2))      # noqa: E731
+    res = curvopt.minimize(flat, x0)
+    assert not res.success and res.status == curvopt.Status.NO_FINITE_MINIMIZER
+
+
 def test_unbounded_below_is_not_a_success_at_large_n():
     res = curvopt.minimize(lambda x: -float(np.sum(x * x)), np.full(N, 0.1))
     assert not res.success
