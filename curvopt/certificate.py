@@ -287,6 +287,7 @@ def certify(model: LocalModel, *, gtol=None, names=None,
     Returns
     -------
     Certificate
+        The classification with the bounds that decided it (``nfev``: the model's).
 
     Raises
     ------

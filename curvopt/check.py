@@ -107,6 +107,7 @@ def check(fun_or_result, x=None, args=(), jac=None, hess=None, *, hessp=None,
     Returns
     -------
     Certificate
+        What the point is, with the evidence; ``nfev`` counts the evaluations spent.
 
     Raises
     ------

@@ -291,12 +291,8 @@ def gltr(hessp, g, delta, *, rtol=None, maxiter=None, ritz_steps=None, seed=0,
 
     Parameters
     ----------
-    hessp : callable
-        ``v -> H v``, H symmetric.
-    g : array_like, shape (n,)
-        Model gradient.
-    delta : float
-        Trust radius, > 0.
+    hessp, g, delta
+        As :func:`steihaug_cg` (products with symmetric H, model gradient, radius > 0).
     rtol : float, optional
         Stop when the KKT residual beta_{k+1} |e_k'h| <= rtol ||g||. Default
         min(0.5, sqrt(||g||)) ([NW] eq. 7.3). With H + mu I PSD the model value is then

@@ -129,16 +129,9 @@ def kw_epsilon(k, n, delta):
 
 
 def kw_steps(epsilon, n, delta):
-    """Smallest k with (KW) <= delta: ``k = ceil((ln(1.648 sqrt(n)/delta)/sqrt(eps) + 1)/2)``.
-
-    Parameters
-    ----------
-    epsilon : float
-        Wanted relative accuracy in (0, 1).
-    n : int
-        Dimension.
-    delta : float
-        Failure probability in (0, 1).
+    """Smallest k with (KW) <= delta: ``k = ceil((ln(1.648 sqrt(n)/delta)/sqrt(eps) + 1)/2)``,
+    for a wanted relative accuracy ``epsilon`` in (0, 1), dimension ``n`` and failure
+    probability ``delta`` in (0, 1) (the inverse of :func:`kw_epsilon` in k).
 
     Returns
     -------

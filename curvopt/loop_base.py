@@ -11,10 +11,17 @@ import time
 import numpy as np
 
 from curvopt.fd.noise import assumed_noise, estimate_noise
+from curvopt.objective import BudgetExhausted, NonFiniteError
+from curvopt.records import CallbackStop
 from curvopt.stationarity import RESOLUTION_K
 from curvopt.status import Status
 
-__all__ = ["LoopBase"]
+__all__ = ["LoopBase", "ENDINGS"]
+
+#: exceptions that end a run, with the status each ends it with (NonFiniteError: f not
+#: finite at the stencil points around x)
+ENDINGS = ((BudgetExhausted, Status.MAXFEV), (CallbackStop, Status.CALLBACK_STOP),
+           (NonFiniteError, Status.NONFINITE), (KeyboardInterrupt, Status.INTERRUPTED))
 
 
 class LoopBase:
@@ -28,6 +35,43 @@ class LoopBase:
         self.noise = None
         self.progress = (0, np.inf)      # (nit, f) of the last decrease beyond resolution
         self.t0 = time.monotonic()
+
+    # -- the loop ----------------------------------------------------------------------
+    def start(self):
+        """(x0, f(x0)); ValueError where f(x0) is not finite."""
+        x0 = self.obj.x0.copy()
+        f0 = self.obj.f(x0)
+        if not np.isfinite(f0):
+            raise ValueError(f"f(x0) = {f0} is not finite at x0 = {x0}")
+        return x0, f0
+
+    def drive(self, begin, iterate, value):
+        """Run the loop: ``state = begin()``, then ``state, status = iterate(state)`` until a
+        status (the step's own, or a budget of :meth:`limit` on ``value(state)``), each
+        state reported (:meth:`emit`). An exception of ENDINGS ends the run with its
+        status. Returns (the last state, None if ``begin`` did not finish; status)."""
+        state, status = None, None
+        try:
+            state = begin()
+            self.emit(state, False)
+            while status is None:
+                status = self.limit(value(state))
+                if status is not None:
+                    break
+                self.nit += 1
+                state, status = iterate(state)
+                self.emit(state, status is not None)
+        except tuple(e for e, _ in ENDINGS) as exc:
+            status = next(s for e, s in ENDINGS if isinstance(exc, e))
+        return state, status
+
+    def emit(self, state, final):
+        """Report the row of a state (``self.row``); StopIteration from the user's
+        callback ends the run (CallbackStop)."""
+        try:
+            self.report(self.row(state), final)
+        except StopIteration:
+            raise CallbackStop from None
 
     # -- noise of f -------------------------------------------------------------------
     def initial_noise(self, x, f):

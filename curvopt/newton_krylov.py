@@ -52,7 +52,7 @@ from curvopt.objective import BudgetExhausted, NonFiniteError
 from curvopt.operators import curvature_at, loop_gradient_at
 from curvopt.probe import probe_direction
 from curvopt.status import Status
-from curvopt.records import CallbackStop, Iterate, SolverResult
+from curvopt.records import Iterate, SolverResult
 
 __all__ = ["solve_krylov", "certify_point", "use_krylov", "KRYLOV_N", "DENSE_CERT_N"]
 
@@ -209,14 +209,11 @@ class KrylovRun(LoopBase):
             print(f"      {text}  [{time.monotonic() - self.t0:.1f} s, nfev {self.obj.nfev}]",
                   flush=True)
 
-    def emit(self, x, f, g, final):
+    def row(self, state):
+        x, f, g, _ = state
         c = self.cert.classification if self.cert is not None else None
-        row = Iterate(self.nit, x.copy(), f, float(np.linalg.norm(g)), self.lam_min,
-                      self.delta, self.kind, c, None)
-        try:
-            self.report(row, final)
-        except StopIteration:
-            raise CallbackStop from None
+        return Iterate(self.nit, x.copy(), f, float(np.linalg.norm(g)), self.lam_min,
+                       self.delta, self.kind, c, None)
 
     def iterate(self, x, f, g, curv):
         """One trust-region iteration: (x, f, g, curv, status)."""
@@ -253,31 +250,20 @@ class KrylovRun(LoopBase):
         return xt, float(ft), g, curv, None
 
     def run(self):
-        obj = self.obj
-        x = obj.x0.copy()
-        f = obj.f(x)
-        if not np.isfinite(f):
-            raise ValueError(f"f(x0) = {f} is not finite at x0 = {x}")
-        g, status = np.full(x.shape[0], np.nan), None
-        try:
-            self.noise = self.initial_noise(x, f)
-            g, _, curv = self.model(x, f)
-            self.emit(x, f, g, False)
-            while status is None:
-                status = self.limit(f)
-                if status is not None:
-                    break
-                self.nit += 1
-                x, f, g, curv, status = self.iterate(x, f, g, curv)
-                self.emit(x, f, g, status is not None)
-        except BudgetExhausted:
-            status = Status.MAXFEV
-        except CallbackStop:
-            status = Status.CALLBACK_STOP
-        except NonFiniteError:
-            status = Status.NONFINITE
-        except KeyboardInterrupt:
-            status = Status.INTERRUPTED
+        x0, f0 = self.start()
+
+        def begin():
+            self.noise = self.initial_noise(x0, f0)
+            g, _, curv = self.model(x0, f0)
+            return x0, f0, g, curv
+
+        def iterate(state):
+            *state, status = self.iterate(*state)
+            return tuple(state), status
+
+        state, status = self.drive(begin, iterate, lambda state: state[1])
+        x, f, g, _ = state if state is not None else (x0, f0, np.full(x0.shape[0], np.nan),
+                                                      None)
         if status in (Status.MAXITER, Status.MAXTIME, Status.STALLED) and self.cert is None:
             try:
                 g, _, _ = self.certify(x, f)

@@ -36,12 +36,10 @@ from curvopt.fd.steps import (AxisDifferences, capped_hessian_steps, curvature_s
                               third_derivative_steps)
 from curvopt.loop_base import LoopBase
 from curvopt.model import local_model
-from curvopt.objective import BudgetExhausted, NonFiniteError
 from curvopt.records import CallbackStop, Iterate, SolverResult
 from curvopt.quasi_newton import (confirm_curvature, is_far, loop_gradient, sr1,
                                   trust_scaling)
 from curvopt.spectrum import definiteness
-from curvopt.status import Status
 from curvopt.subproblem import damped_trust_region_step, solve_trust_region, unscale
 
 __all__ = ["Point", "Iterate", "SolverResult", "CallbackStop", "solve"]
@@ -263,40 +261,18 @@ class Run(LoopBase):
         return Iterate(self.nit, point.x.copy(), point.f, float(np.linalg.norm(point.g)),
                        self.lam_min, self.delta, self.kind, c, self.curvature)
 
-    def emit(self, point, final):
-        try:
-            self.report(self.row(point), final)
-        except StopIteration:
-            raise CallbackStop from None
-
     def run(self):
-        obj = self.obj
-        x0 = obj.x0.copy()
-        f0 = obj.f(x0)
-        if not np.isfinite(f0):
-            raise ValueError(f"f(x0) = {f0} is not finite at x0 = {x0}")
-        n, status, point = x0.shape[0], None, None
+        x0, f0 = self.start()
+        n = x0.shape[0]
         self.anchor = (x0, f0)
-        try:
+
+        def begin():
             self.noise = self.initial_noise(x0, f0)
             point = self.refresh(Point(x=x0, f=f0, g=np.zeros(n), H=np.eye(n)))
-            self.lam_min, self.curvature = _bottom(point, obj.f_eps)
-            self.emit(point, False)
-            while status is None:
-                status = self.limit(point.f)
-                if status is not None:
-                    break
-                self.nit += 1
-                point, status = self.iterate(point)
-                self.emit(point, status is not None)
-        except BudgetExhausted:
-            status = Status.MAXFEV
-        except CallbackStop:
-            status = Status.CALLBACK_STOP
-        except NonFiniteError:              # f not finite at stencil points around x
-            status = Status.NONFINITE
-        except KeyboardInterrupt:
-            status = Status.INTERRUPTED
+            self.lam_min, self.curvature = _bottom(point, self.obj.f_eps)
+            return point
+
+        point, status = self.drive(begin, self.iterate, lambda point: point.f)
         if point is None:                   # stopped before the first model
             point = Point(x=x0, f=f0, g=np.full(n, np.nan), H=np.full((n, n), np.nan))
         if status in endings.CERTIFY_AT_END and point.cert is None:

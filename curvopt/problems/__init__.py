@@ -6,7 +6,7 @@
 ``large_problems()``: large-n problems (any n) with Hessian-vector products and sparsity
 patterns (``large``).
 """
-from ._base import Problem
+from ._base import Problem, by_name
 from .large import LargeProblem, large_problem, large_problems
 from .mgh import get_mgh_problem, mgh_problems
 from .saddles import get_saddle_problem, saddle_problems
@@ -24,8 +24,4 @@ def get_problem(name) -> Problem:
     ValueError
         If no problem has that name.
     """
-    problems = mgh_problems() + saddle_problems()
-    for p in problems:
-        if p.name == name:
-            return p
-    raise ValueError("unknown problem %r; known: %s" % (name, ", ".join(p.name for p in problems)))
+    return by_name(mgh_problems() + saddle_problems(), name)

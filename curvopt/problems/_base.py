@@ -142,3 +142,12 @@ def mgh_ref(k, note=""):
 def wsum(w, a, b=None):
     """Return sum_i w_i a_i b_i' for the rows a_i, b_i of `a`, `b` (b = a if omitted)."""
     return (a * w[:, None]).T @ (a if b is None else b)
+
+
+def by_name(problems, name, what="problem"):
+    """The problem called `name` in a list (ValueError naming the known ones if none)."""
+    for p in problems:
+        if p.name == name:
+            return p
+    raise ValueError("unknown %s %r; known: %s"
+                     % (what, name, ", ".join(p.name for p in problems)))

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _mgh_fits as _fits, _mgh_variable as _var
-from ._base import least_squares, mgh_ref as _ref, wsum as _wsum
+from ._base import by_name, least_squares, mgh_ref as _ref, wsum as _wsum
 
 __all__ = ["mgh_problems", "get_mgh_problem"]
 
@@ -363,8 +363,4 @@ def mgh_problems():
 
 def get_mgh_problem(name):
     """Return the More-Garbow-Hillstrom problem called `name` (ValueError if unknown)."""
-    for p in mgh_problems():
-        if p.name == name:
-            return p
-    raise ValueError("unknown More-Garbow-Hillstrom problem %r; known: %s"
-                     % (name, ", ".join(p.name for p in mgh_problems())))
+    return by_name(mgh_problems(), name, "More-Garbow-Hillstrom problem")

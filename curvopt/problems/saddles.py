@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import least_squares, make_problem
+from ._base import by_name, least_squares, make_problem
 
 __all__ = ["saddle_problems", "get_saddle_problem"]
 
@@ -357,8 +357,4 @@ def saddle_problems():
 
 def get_saddle_problem(name):
     """Return the saddle problem called `name` (ValueError if unknown)."""
-    for p in saddle_problems():
-        if p.name == name:
-            return p
-    raise ValueError("unknown saddle problem %r; known: %s"
-                     % (name, ", ".join(p.name for p in saddle_problems())))
+    return by_name(saddle_problems(), name, "saddle problem")
