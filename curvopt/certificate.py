@@ -45,7 +45,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from curvopt.report import STATIONARITY, format_report, jsonable
+from curvopt.report import format_report, jsonable
 from curvopt.model import LocalModel
 from curvopt.spectrum import Spectrum, spectrum_of
 from curvopt.stationarity import RESOLUTION_K, Directions, directions, no_weak, stationarity
@@ -71,7 +71,7 @@ class Certificate:
         None when the gradient test is undecided.
     stationarity : str
         How stationarity was decided: ``"gain"``, ``"location"``, ``"weak"``, ``"gtol"``
-        (see ``STATIONARITY``), "" when not stationary or undecided.
+        (see ``curvopt.report.STATIONARITY``), "" when not stationary or undecided.
     f, grad_norm, grad_err : float
         f(x), ``||g||_2`` and its bound ``||g_err||_2``.
     gtol : float or None

@@ -303,9 +303,9 @@ def resolve_flat(run, point):
         outcomes.append(res.outcome)
         t_far = max(t_far, res.t_far)
     if "unknown" in outcomes:
-        evidence = (f"f is not finite on one side of x along a flat direction (at every "
-                    f"probed distance): x is at the edge of f's domain, where no minimum "
-                    f"is certified")
+        evidence = ("f is not finite on one side of x along a flat direction (at every "
+                    "probed distance): x is at the edge of f's domain, where no minimum "
+                    "is certified")
         new_cert = replace(cert, classification="inconclusive", is_minimum=False,
                            inconclusive=evidence, evidence=evidence)
         return replace(point, cert=new_cert), Status.INCONCLUSIVE

@@ -29,10 +29,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
-from numba.core.errors import TypingError
-from numba.extending import is_jitted
+from numba import errors as numba_errors
+from numba.extending import is_jitted as _numba_is_jitted
 
-__all__ = ["Changes", "as_batch", "batch_size", "materialize", "PythonBackend",
+__all__ = ["Changes", "as_batch", "batch_size", "PythonBackend",
            "VectorizedBackend", "JitBackend", "is_jitted", "CHUNK_ELEMENTS"]
 
 #: largest number of floats materialised at once for a Python or vectorized objective
@@ -76,10 +76,26 @@ class Changes:
         return X
 
 
+_JIT_TYPES = {}
+
+
+def is_jitted(fun) -> bool:
+    """Whether ``fun`` is a numba dispatcher (``numba.extending.is_jitted``, cached per
+    type: that is all it depends on, and it imports on every call)."""
+    kind = type(fun)
+    jitted = _JIT_TYPES.get(kind)
+    if jitted is None:
+        jitted = _JIT_TYPES[kind] = _numba_is_jitted(fun)
+    return jitted
+
+
 def as_batch(batch, n: int, dtype):
     """Validate a batch: a :class:`Changes` of length-n points or an (m, n) array."""
     if isinstance(batch, Changes):
         return batch
+    if (type(batch) is np.ndarray and batch.dtype == dtype and batch.ndim == 2
+            and batch.shape[1] == n and batch.flags.c_contiguous):
+        return batch                           # already what the checks below return
     X = np.asarray(batch, dtype=dtype)
     if X.ndim != 2 or X.shape[1] != n:
         raise ValueError(f"points must have shape (m, {n}); got {X.shape}")
@@ -89,11 +105,6 @@ def as_batch(batch, n: int, dtype):
 def batch_size(batch) -> int:
     """Number of points in a batch."""
     return len(batch) if isinstance(batch, Changes) else int(batch.shape[0])
-
-
-def materialize(batch, k: int) -> np.ndarray:
-    """Point k of a batch as a new array."""
-    return batch.point(k) if isinstance(batch, Changes) else batch[k].copy()
 
 
 def chunks(batch, n: int):
@@ -152,17 +163,20 @@ class JitBackend:
     def __init__(self, fun, args, first, fallback):
         self.fun, self.args, self.first, self.fallback = fun, args, first, fallback
         self.name = "jit"
+        self.loops = None
 
     def __call__(self, batch, n):
         if self.name != "jit":
             return self.fallback(batch, n)
+        if self.loops is None:                # looked up once: a WeakKeyDictionary
+            self.loops = _loops(self.fun, self.first)
+        loops = self.loops
         try:
-            loops = _loops(self.fun, self.first)
             if isinstance(batch, Changes):
                 out = loops["changes"](batch.x, batch.i, batch.a, batch.j, batch.b, self.args)
             else:
                 out = loops["points"](batch, self.args)
-        except TypingError:
+        except numba_errors.TypingError:
             self.name = "python (numba could not compile a loop around fun)"
             return self.fallback(batch, n)
         return out
@@ -213,19 +227,3 @@ def _make_loops(fun, first):
         return out
 
     return {"changes": changes, "points": points}
-
-
-@njit(cache=True)
-def _first_min(vals):  # pragma: no cover - jit
-    """(k, v): index and value of the smallest non-NaN value, (-1, inf) if none."""
-    k, v = -1, np.inf
-    for t in range(vals.shape[0]):
-        if vals[t] < v:
-            k, v = t, vals[t]
-    return k, v
-
-
-def smallest(vals):
-    """(k, v): index and value of the smallest non-NaN value of an array (k = -1 if none)."""
-    k, v = _first_min(np.ascontiguousarray(vals, dtype=np.float64))
-    return int(k), float(v)

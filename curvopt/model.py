@@ -30,12 +30,12 @@ model is the noise of f at x, the resolution the certificate compares decreases 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from math import isfinite
 
 import numpy as np
 
 from curvopt.fd.bounds import K_NOISE, S_TRUNC, EPS64
-from curvopt.fd.estimates import (Stencil, gradient_estimate, hessian_estimate,
-                                  hessian_stencil)
+from curvopt.fd.estimates import Stencil, gradient_estimate, hessian_estimate
 from curvopt.fd.noise import NoiseEstimate, assumed_noise, ecnoise, estimate_noise
 from curvopt.fd.steps import fitted_steps, representable, steps_for
 from curvopt.objective import NonFiniteError
@@ -112,7 +112,7 @@ class LocalModel:
 def base_value(obj, x, f0=None):
     """f(x), evaluated unless given; NonFiniteError (a ValueError) naming x if not finite."""
     f0 = obj.f(x) if f0 is None else float(f0)
-    if not np.isfinite(f0):
+    if not isfinite(f0):
         raise NonFiniteError(f"f(x) = {f0} is not finite at the base point x = {x}")
     return f0
 

@@ -20,7 +20,7 @@ from functools import partial
 import numpy as np
 
 from curvopt.evaluation import (JitBackend, PythonBackend, VectorizedBackend, as_batch,
-                                batch_size, is_jitted, materialize, smallest)
+                                batch_size, is_jitted)
 from curvopt.parallel import PoolBackend, as_workers
 
 __all__ = ["Objective", "BudgetExhausted", "NonFiniteError", "validate_x0"]
@@ -52,8 +52,8 @@ def validate_x0(x0, name="x0"):
         raise ValueError(f"{name} must be real numbers; got dtype {x.dtype}")
     if x.ndim > 1:
         raise ValueError(f"{name} must be 1-D; got shape {x.shape}")
-    x = np.atleast_1d(x)
-    x = np.array(x, dtype=np.float32 if x.dtype == np.float32 else np.float64)
+    x = np.array(x.reshape(1) if x.ndim == 0 else x,
+                 dtype=np.float32 if x.dtype == np.float32 else np.float64)
     if x.size == 0:
         raise ValueError(f"{name} is empty: it must have at least one element")
     if not np.isfinite(x).all():
@@ -169,7 +169,6 @@ class Objective:
         self.vectorized = bool(vectorized)
         self.maxfev = None if maxfev is None else int(maxfev)
         self.nfev = self.njev = self.nhev = 0
-        self.best_x, self.best_f = None, np.inf
         self.eps_x = EPS[self.dtype]
         self.f_eps = self.jac_eps = self.hess_eps = self.eps_x
         self._fixed = False
@@ -253,9 +252,6 @@ class Objective:
             self.progress(m)
         vals = self.backend(batch, self.n)
         self.nfev += m
-        k, v = smallest(vals)
-        if v < self.best_f:
-            self.best_f, self.best_x = v, materialize(batch, k)
         return vals
 
     def remaining(self):

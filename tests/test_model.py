@@ -4,7 +4,7 @@ import pytest
 
 from curvopt.model import LocalModel, local_model
 from curvopt.objective import Objective
-from curvopt.problems.accuracy import logistic, rosenbrock
+from curvopt.problems.accuracy import rosenbrock
 
 P = rosenbrock(8)
 

@@ -58,7 +58,6 @@ def test_three_backends_agree_on_points_and_changes():
         assert np.array_equal(o.values(X), ref_pts)
         assert np.array_equal(o.values(ch), ref_ch)
         assert o.nfev == 7 + 4
-        assert o.best_f == min(ref_pts.min(), ref_ch.min())
         names.append(o.backend.name)
     assert names == ["python", "vectorized", "jit" if JIT else "python"]
 

@@ -25,7 +25,7 @@ from curvopt.fd.bounds import (K_NOISE, S_TRUNC, gradient_bound, hessian_bounds,
                                jump_amplitude, rounding_bound, step_term)
 from curvopt.fd.onesided import one_sided
 from curvopt.fd.stencils import (assemble, axis_changes, combine_gradient, combine_pairs,
-                                 hessian_changes, pair_index, touched_by_nonfinite)
+                                 hessian_batch, pair_index, touched_by_nonfinite)
 from curvopt.fd.steps import representable
 from curvopt.objective import NonFiniteError
 
@@ -111,10 +111,8 @@ class HessianEstimate:
 
 
 def _evaluate_stencil(obj, x, f0, h, I, J):
-    h, xp, xm = representable(x, h)
-    h2, xp2, xm2 = representable(x, 2.0 * h)
-    vals = obj.values(hessian_changes(x, I, J, xp, xm, xp2, xm2))
-    return vals, (h, h2, xp, xm, xp2, xm2)
+    batch, points = hessian_batch(x, h, I, J)
+    return obj.values(batch), points
 
 
 def hessian_stencil(obj, x, f0, h, pairs=None):

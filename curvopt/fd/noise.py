@@ -139,12 +139,11 @@ def _gamma(m):
     return _GAMMA[m]
 
 
-def _line_values(obj, x, f0, u, delta, m):
-    """f at x + t delta p, t = -m/2..m/2, p = u max(1, |x|) (f0 reused at t = 0): m new
-    evaluations."""
+def _line_values(obj, x, u, delta, m):
+    """f at x + t delta p, t = -m/2..m/2 except 0, p = u max(1, |x|): m new evaluations."""
     if m not in _T:
         _T[m] = np.array([k - m // 2 for k in range(m + 1) if k != m // 2], dtype=np.float64)
-    return _with_f0(obj.values(_line_points(x, u, _T[m], delta)), f0)
+    return obj.values(_line_points(x, u, _T[m], delta))
 
 
 @njit(cache=True)
@@ -159,37 +158,42 @@ def _line_points(x, u, t, delta):  # pragma: no cover - jit
 
 
 @njit(cache=True)
-def _with_f0(vals, f0):  # pragma: no cover - jit
-    """The m + 1 line values: vals with f0 inserted in the middle."""
+def _line_noise(vals, f0, gamma):  # pragma: no cover - jit
+    """(fvals, sigma, code): the m + 1 line values (vals with f0 inserted in the middle)
+    and :func:`_ecnoise_kernel` of them, in one compiled call."""
     m = vals.shape[0]
     out = np.empty(m + 1)
     out[:m // 2], out[m // 2], out[m // 2 + 1:] = vals[:m // 2], f0, vals[m // 2:]
-    return out
+    sigma, code = _ecnoise_kernel(out, gamma)
+    return out, sigma, code
 
 
 _DIRECTIONS = {}
 
 
 def _direction(n, seed):
-    """u ~ uniform[-1, 1]^n from default_rng(seed), cached per (n, seed): the direction is
-    fixed by its arguments, and a new Generator per call would cost more than a cheap f."""
-    u = _DIRECTIONS.get((n, seed))
-    if u is None:
+    """(u, u'u): u ~ uniform[-1, 1]^n from default_rng(seed), cached per (n, seed): the
+    direction is fixed by its arguments, and a new Generator per call would cost more
+    than a cheap f."""
+    hit = _DIRECTIONS.get((n, seed))
+    if hit is None:
         u = np.random.default_rng(seed).uniform(-1.0, 1.0, n)
+        hit = (u, float(u @ u))
         if len(_DIRECTIONS) < 64:
-            _DIRECTIONS[(n, seed)] = u
-    return u
+            _DIRECTIONS[(n, seed)] = hit
+    return hit
 
 
-def _curvature(vals, u, delta, sigma, finite):
-    """Scaled curvature u'Hu/|u|^2 from the widest central second difference (or NaN)."""
+def _curvature(vals, uu, delta, sigma, finite):
+    """Scaled curvature u'Hu/|u|^2 from the widest central second difference (or NaN);
+    uu = u'u."""
     if not finite:
         return np.nan
     mid = vals.size // 2
     d2 = vals[0] - 2.0 * vals[mid] + vals[-1]
     if not abs(d2) > 20.0 * sigma:
         return np.nan
-    return float(abs(d2) / ((mid * delta) ** 2 * float(u @ u)))
+    return float(abs(d2) / ((mid * delta) ** 2 * uu))
 
 
 def estimate_noise(obj, x, f0, *, m=6, delta=1e-4, seed=0, max_tries=3):
@@ -215,13 +219,12 @@ def estimate_noise(obj, x, f0, *, m=6, delta=1e-4, seed=0, max_tries=3):
     if not isfinite(f0):
         raise NonFiniteError(f"f(x) = {f0} is not finite at x = {x}")
     start = obj.nfev
-    u = _direction(obj.n, seed)
+    u, uu = _direction(obj.n, seed)
     sigma, code, gamma = np.nan, -1, _gamma(m)
     for attempt in range(max_tries):
         if attempt:
             delta = delta / 100.0 if code >= 2 else delta * 100.0
-        vals_k = _line_values(obj, x, f0, u, delta, m)
-        sigma_k, code_k = _ecnoise_kernel(vals_k, gamma)
+        vals_k, sigma_k, code_k = _line_noise(_line_values(obj, x, u, delta, m), f0, gamma)
         if code_k == 3 and code == 1:     # constant at every scale tried, then undefined:
             break                         # the noise is below detection
         vals, sigma, code = vals_k, sigma_k, code_k
@@ -229,7 +232,7 @@ def estimate_noise(obj, x, f0, *, m=6, delta=1e-4, seed=0, max_tries=3):
             break
     floor = obj.f_eps * abs(f0)
     sigma = floor if not isfinite(sigma) else max(sigma, floor)
-    curv = _curvature(vals, u, delta, sigma, code != 3)
+    curv = _curvature(vals, uu, delta, sigma, code != 3)
     scale = curv if isfinite(curv) else max(abs(f0), 1.0)
     return NoiseEstimate(sigma=float(sigma), rel=float(sigma / max(abs(f0), 1.0)),
                          curv=float(curv), step_rel=float(max(obj.f_eps, sigma / scale)),

@@ -30,8 +30,9 @@ from numba import njit
 
 from curvopt.evaluation import Changes
 
-__all__ = ["pair_index", "hessian_changes", "combine_pairs", "axis_changes",
-           "combine_gradient", "assemble", "touched_by_nonfinite"]
+__all__ = ["representable_steps", "step_rounds_to_zero", "pair_index", "hessian_index",
+           "hessian_batch", "combine_pairs", "axis_changes", "combine_gradient", "assemble",
+           "touched_by_nonfinite"]
 
 _PAIRS = {}
 
@@ -47,28 +48,84 @@ def pair_index(n):
 
 
 @njit(cache=True)
-def _hessian_rows(x, I, J, xp, xm, xp2, xm2):  # pragma: no cover - jit
+def representable_steps(x, h):  # pragma: no cover - jit
+    """(h, xp, xm, ok): xp = x + h in x's dtype, h = xp - x exactly, xm = x - h; ok:
+    every step is positive (:func:`curvopt.fd.steps.representable` checks it)."""
+    n = x.shape[0]
+    xp, xm, he = np.empty_like(x), np.empty_like(x), np.empty(n)
+    ok = True
+    for i in range(n):
+        xp[i] = x[i] + h[i]
+        he[i] = np.float64(xp[i]) - np.float64(x[i])
+        xm[i] = x[i] - he[i]
+        if not he[i] > 0.0:
+            ok = False
+    return he, xp, xm, ok
+
+
+def step_rounds_to_zero(he):
+    """The ValueError of :func:`curvopt.fd.steps.representable` for the representable
+    steps he."""
+    return ValueError(f"a finite-difference step rounds to zero at coordinates "
+                      f"{np.flatnonzero(~(he > 0)).tolist()} of x; use a larger step")
+
+
+@njit(cache=True)
+def _hessian_rows(x, h, I, J):  # pragma: no cover - jit
+    """(points, bad, a, b): points = (h, h2, xp, xm, xp2, xm2), the representable steps h
+    and h2 = 2h and their points (:func:`curvopt.fd.steps.representable`); bad = 0, or
+    1 (h) or 2 (h2) when a step rounds to zero; a, b: the values of a Hessian batch's
+    changed coordinates (see :func:`hessian_index` for which coordinates)."""
+    h, xp, xm, ok = representable_steps(x, h)
+    h2, xp2, xm2, ok2 = representable_steps(x, 2.0 * h)
+    bad = 0 if ok and ok2 else 1 if not ok else 2
     n, npairs = x.shape[0], I.shape[0]
     m = 2 * n + 4 * npairs
-    i_, j_ = np.empty(m, np.int64), np.full(m, -1, np.int64)
     a_, b_ = np.empty(m, x.dtype), np.empty(m, x.dtype)
     for i in range(n):
-        i_[i], a_[i], b_[i] = i, xp2[i], x[i]
-        i_[n + i], a_[n + i], b_[n + i] = i, xm2[i], x[i]
+        a_[i], b_[i] = xp2[i], x[i]
+        a_[n + i], b_[n + i] = xm2[i], x[i]
     for k in range(npairs):
         i, j, r = I[k], J[k], 2 * n + 4 * k
-        for c in range(4):
-            i_[r + c], j_[r + c] = i, j
         a_[r], b_[r] = xp[i], xp[j]
         a_[r + 1], b_[r + 1] = xp[i], xm[j]
         a_[r + 2], b_[r + 2] = xm[i], xp[j]
         a_[r + 3], b_[r + 3] = xm[i], xm[j]
-    return i_, a_, j_, b_
+    return (h, h2, xp, xm, xp2, xm2), bad, a_, b_
 
 
-def hessian_changes(x, I, J, xp, xm, xp2, xm2):
-    """The Hessian stencil's points (layout in the module docstring) as :class:`Changes`."""
-    return Changes(x, *_hessian_rows(x, I, J, xp, xm, xp2, xm2))
+_INDEX = {}
+
+
+def hessian_index(n, I, J):
+    """(i, j): the changed coordinates of a Hessian batch (layout in the module
+    docstring; j = -1 on the axis points). Kept for the last two (n, I, J) seen: they
+    depend on the pairs only, and writing them costs as much as the values' part. The
+    arrays are shared between batches and never written."""
+    hit = _INDEX.get(n)
+    if hit is not None and hit[0] is I and hit[1] is J:
+        return hit[2], hit[3]
+    axis = np.arange(n, dtype=np.int64)
+    i_ = np.concatenate([axis, axis, np.repeat(I.astype(np.int64), 4)])
+    j_ = np.concatenate([np.full(2 * n, -1, np.int64), np.repeat(J.astype(np.int64), 4)])
+    _INDEX.pop(n, None)
+    if len(_INDEX) >= 2:
+        _INDEX.pop(next(iter(_INDEX)))
+    _INDEX[n] = (I, J, i_, j_)
+    return i_, j_
+
+
+def hessian_batch(x, h, I, J):
+    """(batch, points): the Hessian stencil at target steps h as :class:`Changes` (layout
+    in the module docstring), and points = (h, h2, xp, xm, xp2, xm2), its representable
+    steps h and h2 = 2h and their points; ValueError as
+    :func:`curvopt.fd.steps.representable` when a step rounds to zero."""
+    points, bad, a_, b_ = _hessian_rows(np.ascontiguousarray(x),
+                                        np.ascontiguousarray(h, dtype=np.float64), I, J)
+    if bad:
+        raise step_rounds_to_zero(points[bad - 1])
+    i_, j_ = hessian_index(x.shape[0], I, J)
+    return Changes(x, i_, a_, j_, b_), points
 
 
 @njit(cache=True)

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from curvopt.fd.stencils import representable_steps, step_rounds_to_zero
+
 __all__ = ["POWER", "scale", "curvature_scale", "fitted_steps", "default_steps", "steps_for", "representable",
            "capped_hessian_steps", "AxisDifferences", "third_derivative_steps", "EPS64"]
 
@@ -106,31 +108,15 @@ def steps_for(x, rel, kind, step=None, rel_step=None, typ=None, name="step"):
     return h
 
 
-@njit(cache=True)
-def _representable(x, h):  # pragma: no cover - jit
-    """(h, xp, xm, ok): xp = x + h in x's dtype, h = xp - x exactly, xm = x - h."""
-    n = x.shape[0]
-    xp, xm, he = np.empty_like(x), np.empty_like(x), np.empty(n)
-    ok = True
-    for i in range(n):
-        xp[i] = x[i] + h[i]
-        he[i] = np.float64(xp[i]) - np.float64(x[i])
-        xm[i] = x[i] - he[i]
-        if not he[i] > 0.0:
-            ok = False
-    return he, xp, xm, ok
-
-
 def representable(x, h):
     """(h, xp, xm): steps with xp = x + h exact in x's dtype, xm = x - h.
 
     ValueError naming the coordinates when a step rounds to zero (h below the spacing of
     the floating-point numbers at x_i)."""
-    he, xp, xm, ok = _representable(np.ascontiguousarray(x),
-                                     np.ascontiguousarray(h, dtype=np.float64))
+    he, xp, xm, ok = representable_steps(np.ascontiguousarray(x),
+                                         np.ascontiguousarray(h, dtype=np.float64))
     if not ok:
-        raise ValueError(f"a finite-difference step rounds to zero at coordinates "
-                         f"{np.flatnonzero(~(he > 0)).tolist()} of x; use a larger step")
+        raise step_rounds_to_zero(he)
     return he, xp, xm
 
 
