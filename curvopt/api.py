@@ -59,9 +59,10 @@ def _wrap_callback(callback):
 
 
 class _Progress:
-    """``disp=True``: a line before a batch of evaluations expected to take more than
-    ``LONG`` seconds (at the rate measured so far), and at least every ``EVERY`` seconds
-    while batches run."""
+    """``disp=True``: a line before a batch of more than n evaluations expected to take
+    more than ``LONG`` seconds (at the rate measured so far), and before any batch once
+    ``EVERY`` seconds have passed since its last line (a long CG solve or Lanczos run of
+    small batches is not silent)."""
 
     LONG, EVERY = 2.0, 5.0
 
@@ -73,7 +74,7 @@ class _Progress:
         now = time.monotonic()
         nfev = max(self.obj.nfev, 1)
         expected = m * (now - self.t0) / nfev
-        if expected > self.LONG or now - self.last > self.EVERY:
+        if (m > self.obj.n and expected > self.LONG) or now - self.last > self.EVERY:
             self.last = now
             print(f"      evaluating a batch of {m} points (~{expected:.1f} s at the rate so "
                   f"far; {now - self.t0:.1f} s, nfev {self.obj.nfev})", flush=True)

@@ -24,6 +24,7 @@ Counting, the budget and the best point live one layer up, in :mod:`curvopt.obje
 """
 from __future__ import annotations
 
+import logging
 import weakref
 from dataclasses import dataclass
 
@@ -33,7 +34,11 @@ from numba import errors as numba_errors
 from numba.extending import is_jitted as _numba_is_jitted
 
 __all__ = ["Changes", "as_batch", "batch_size", "PythonBackend",
-           "VectorizedBackend", "JitBackend", "is_jitted", "CHUNK_ELEMENTS"]
+           "VectorizedBackend", "JitBackend", "is_jitted", "CHUNK_ELEMENTS", "LOG"]
+
+#: logger "curvopt.evaluation": an INFO record when the loops of an @njit objective are
+#: compiled (never stdout: doctest output does not depend on test order)
+LOG = logging.getLogger(__name__)
 
 #: largest number of floats materialised at once for a Python or vectorized objective
 CHUNK_ELEMENTS = 1 << 20
@@ -189,6 +194,8 @@ def _loops(fun, first):
     """The two compiled loops of ``fun``, built once per dispatcher and convention."""
     per_fun = _LOOPS.setdefault(fun, {})
     if first not in per_fun:
+        LOG.info("compiling the evaluation loops around %s (once per process; about a "
+                 "second)", getattr(fun, "__name__", "fun"))
         per_fun[first] = _make_loops(fun, first)
     return per_fun[first]
 

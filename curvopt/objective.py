@@ -174,7 +174,7 @@ class Objective:
         self._fixed = False
         self.backend = self._backend(fun)
         self.pool = None
-        self.progress = None           # progress(m) before a batch of m > n points (disp)
+        self.progress = None           # progress(m) before every batch of m points (disp)
         pool = as_workers(workers)
         if pool is not None:
             make = partial(serial_backend, self.fun, self.x0, self.args, self.vectorized)
@@ -248,7 +248,7 @@ class Objective:
         self._charge(m)
         if m == 0:
             return np.empty(0)
-        if self.progress is not None and m > self.n:
+        if self.progress is not None:
             self.progress(m)
         vals = self.backend(batch, self.n)
         self.nfev += m

@@ -154,3 +154,35 @@ def test_disp_announces_long_work_and_silence_without_it(capsys):
     curvopt.minimize(tridia, np.ones(N), disp=True)
     out = capsys.readouterr().out
     assert "certifying at f" in out and "Lanczos products" in out
+
+
+def test_disp_speaks_at_least_every_few_seconds_during_small_batches(capsys, monkeypatch):
+    """Product batches (n points) fall below the 'long batch' rule, so the
+    heartbeat (every EVERY seconds) is what keeps a long CG or Lanczos run from silence."""
+    from curvopt import api
+    monkeypatch.setattr(api._Progress, "EVERY", 0.0)       # every batch is 'late'
+    curvopt.minimize(tridia, np.ones(N), disp=True, maxiter=2)
+    beats = [ln for ln in capsys.readouterr().out.splitlines() if "evaluating a batch" in ln]
+    sizes = {int(ln.split("batch of ")[1].split()[0]) for ln in beats}
+    assert any(m <= N for m in sizes)                 # small batches announce themselves
+    monkeypatch.setattr(api._Progress, "EVERY", 1e9)
+    curvopt.minimize(tridia, np.ones(N), disp=True, maxiter=2)
+    beats = [ln for ln in capsys.readouterr().out.splitlines() if "evaluating a batch" in ln]
+    assert all(int(ln.split("batch of ")[1].split()[0]) > N for ln in beats)
+
+
+def test_compiling_an_njit_objectives_loops_is_logged_not_printed(capsys, caplog):
+    import logging
+
+    from numba import njit
+
+    @njit
+    def bowl(x):  # pragma: no cover - jit
+        return (x[0] - 1.0) ** 2 + (x[1] + 2.0) ** 2
+
+    with caplog.at_level(logging.INFO, logger="curvopt.evaluation"):
+        res = curvopt.minimize(bowl, np.zeros(2))
+    assert res.success
+    assert any("compiling the evaluation loops around bowl" in r.getMessage()
+               for r in caplog.records)
+    assert capsys.readouterr().out == ""
