@@ -4,10 +4,12 @@
     python benchmarks/bench_hessian.py --quick    # n = 10, 50 and no slow peers
 
 1. Speed on ``@njit`` objectives at n = 10, 50, 100, 200: time / (evaluations x one
-   evaluation's time), one evaluation timed in a compiled loop (no Python call), for
-   the compiled loop over the stencil's description alone, curvopt's cheap model (2n^2
-   evaluations, what the solver calls), ``hessian(error=False)`` (2n^2 + 7 with the noise
-   estimate) and ``hessian()`` with bounds (4n^2 + 2n + 7).  Peers on
+   evaluation's time), one evaluation timed in a compiled loop (no Python call; timed
+   before and after each timing, which it divides), for the compiled loop over the
+   stencil's description alone, curvopt's cheap model (2n^2 evaluations, what the solver
+   calls), ``hessian(error=False)`` (2n^2 + 1 and the noise estimate's 6 or 12) and
+   ``hessian()`` with bounds (4n^2 + 2n + 1 and the noise estimate's), evaluations as each
+   call reports them.  Peers on
    the same function: numdifftools.Hessian (default steps), scipy.differentiate.hessian
    (given a compiled vectorized wrapper), statsmodels approx_hess3; reported as their
    time / curvopt ``hessian(error=False)`` time and their evaluation counts (numdifftools
@@ -61,7 +63,10 @@ def best_time(fn, reps):
     return best
 
 
-def eval_time(f, x, args):
+def eval_timer(f, x, args):
+    """A function returning one compiled evaluation time of ``f(x, *args)`` (seconds): a
+    compiled loop of k evaluations (k: ~20 ms), the best of 3 runs divided by k. Compiled
+    and calibrated once, so that it can be sampled many times between other timings."""
     @njit
     def loop(x, args, k):
         s = 0.0
@@ -71,7 +76,14 @@ def eval_time(f, x, args):
         return s
     loop(x.copy(), args, 10)
     k = max(1000, int(2e-2 / max(best_time(lambda: loop(x.copy(), args, 1000), 3) / 1000, 1e-9)))
-    return best_time(lambda: loop(x.copy(), args, k), 3) / k
+    return lambda: best_time(lambda: loop(x.copy(), args, k), 3) / k
+
+
+def eval_time(f, x, args, samples=5):
+    """Median of ``samples`` measurements of :func:`eval_timer` (one alone is noisy on a
+    shared machine: 36 and 58 ns for the same 54 ns Rosenbrock)."""
+    timer = eval_timer(f, x, args)
+    return float(np.median([timer() for _ in range(samples)]))
 
 
 def vectorize(f, args, count=None):
@@ -125,13 +137,9 @@ def peers(f, x, args, slow, with_scipy):
 def _stencil_batch(x):
     """The Hessian stencil of x as a Changes batch, with default steps (what the kernel
     evaluates)."""
-    from curvopt.fd.stencils import hessian_changes, pair_index
-    from curvopt.fd.steps import representable
+    from curvopt.fd.stencils import hessian_batch, pair_index
     n = x.shape[0]
-    h, xp, xm = representable(x, np.full(n, 1.2e-4) * np.maximum(1, np.abs(x)))
-    _, xp2, xm2 = representable(x, 2 * h)
-    I, J = pair_index(n)
-    return hessian_changes(x, I, J, xp, xm, xp2, xm2)
+    return hessian_batch(x, np.full(n, 1.2e-4) * np.maximum(1, np.abs(x)), *pair_index(n))[0]
 
 
 def call_overhead():
@@ -152,6 +160,35 @@ def call_overhead():
     return out
 
 
+def row_timings(f, x, args, reps, rounds=3):
+    """({column: (ratio, time, nfev)}, t_eval samples) for one row of the speed table.
+
+    Each column is timed in ``rounds`` passes over the columns (each the best of ``reps``
+    calls), and one compiled evaluation is timed before the first column
+    and after each: a pass's ratio divides its time by nfev x the mean of the two t_eval
+    samples around it (the machine state it ran in), the column's ratio is the median
+    over the passes, its time the best. nfev: the stencil's length for the kernel, the
+    evaluations each call reports for the others.
+    """
+    n = x.shape[0]
+    obj = Objective(f, x, args)
+    f0 = obj.f(x)
+    batch = _stencil_batch(x)
+    runs = {"kernel": lambda: obj.backend(batch, n),
+            "cheap": lambda: local_model(obj, x, f0=f0, errors=False),
+            "err=F": lambda: hessian(f, x, args, error=False),
+            "full": lambda: hessian(f, x, args)}
+    nfev = {"kernel": len(batch), **{k: run().nfev for k, run in runs.items() if k != "kernel"}}
+    timer = eval_timer(f, x, args)
+    times, ratios, te = {k: [] for k in runs}, {k: [] for k in runs}, [timer()]
+    for _ in range(rounds):
+        for name, run in runs.items():
+            times[name].append(best_time(run, reps))
+            te.append(timer())
+            ratios[name].append(times[name][-1] / (nfev[name] * 0.5 * (te[-2] + te[-1])))
+    return {k: (float(np.median(ratios[k])), min(times[k]), nfev[k]) for k in runs}, te
+
+
 def speed_table(ns, slow):
     print("1. Speed: ratio = time / (nfev x one compiled evaluation); peers: time / curvopt"
           " hessian(error=False), and nfev")
@@ -160,28 +197,22 @@ def speed_table(ns, slow):
     objectives = [("rosenbrock", lambda n: (_rosen_jit, rosenbrock(n).x, ())),
                   ("logistic", lambda n: (logistic100, 0.1 * np.ones(n),
                                           (np.random.default_rng(9).standard_normal((100, n)),)))]
-    floor = None
+    floor, spread = None, []
     for name, make in objectives:
         for n in ns:
             f, x, args = make(n)
-            te = eval_time(f, x, args)
-            obj = Objective(f, x, args)
-            f0 = obj.f(x)
-            reps = 400 if n <= 10 else 40 if n <= 50 else 5 if n <= 100 else 2   # us timings: many
-            local_model(obj, x, f0=f0, errors=False)
-            tc = best_time(lambda: local_model(obj, x, f0=f0, errors=False), reps)
-            batch = _stencil_batch(x)
-            tk = best_time(lambda: obj.backend(batch, n), reps)
-            hessian(f, x, args, error=False)
-            th = best_time(lambda: hessian(f, x, args, error=False), reps)
-            tf = best_time(lambda: hessian(f, x, args), reps)
-            te = min(te, eval_time(f, x, args))     # shared machine: the faster of two timings
+            reps = 400 if n <= 10 else 40 if n <= 50 else 5 if n <= 100 else 2   # per pass
+            cols, samples = row_timings(f, x, args, reps)
+            te = float(np.median(samples))
+            spread.append(max(samples) / min(samples))
             if floor is None:
-                floor = (best_time(lambda: f(x, *args), 3000), 2 * n * n * te, tk)
-            nf = 2 * n * n
-            row = (f"{name:>10} {n:>4} {te * 1e9:>6.0f}ns {tk / (nf * te):>6.2f} {tc / (nf * te):>6.2f} "
-                   f"{th / ((nf + 7) * te):>6.2f} {tf / ((2 * nf + 2 * n + 7) * te):>6.2f} "
-                   f"{tf * 1e3:>8.2f}")
+                floor = (best_time(lambda: f(x, *args), 3000), cols["kernel"][2] * te,
+                         cols["kernel"][1])
+            ratio = {k: r for k, (r, _, _) in cols.items()}
+            row = (f"{name:>10} {n:>4} {te * 1e9:>6.0f}ns {ratio['kernel']:>6.2f} "
+                   f"{ratio['cheap']:>6.2f} {ratio['err=F']:>6.2f} {ratio['full']:>6.2f} "
+                   f"{cols['full'][1] * 1e3:>8.2f}")
+            th = cols["err=F"][1]
             ref = peers(f, x, args, slow and n <= 100, n <= 50)
             for peer in ("statsmodels", "numdifftools", "scipy"):
                 res = ref.get(peer)
@@ -192,7 +223,13 @@ def speed_table(ns, slow):
           f" {floor[1] * 1e6:.1f} us of evaluations")
     print("   kernel = the compiled loop over the stencil's description alone, cheap ="
           " local_model(errors=False),\n   err=F = hessian(error=False), full = hessian();"
-          " peer cells: time ratio, nfev")
+          " nfev as each call reports it (f(x) and the noise estimate included);\n"
+          "   t_eval: a compiled loop of evaluations (best of 3 loops of ~20 ms), timed before"
+          " and after each timing; each ratio is the\n   median over 3 passes of the pass's"
+          " time / (nfev x the mean of its two t_eval timings); t_eval column: the median"
+          "\n   of the row's 13 t_eval timings (their max/min over the rows:"
+          f" {min(spread):.2f}-{max(spread):.2f}); kernel ~ 1 checks t_eval;\n"
+          "   peer cells: time ratio, nfev")
 
 
 def accuracy_table(slow):
