@@ -14,7 +14,9 @@ Methods:
 * ``trust-krylov``: scipy with the exact gradient and Hessian-vector products;
 * ``curvopt``: ``curvopt.minimize(f, x0)``, function values only; ``curvopt vec``: the same
   with ``vectorized=True``; ``curvopt sparse``: the same with ``hess_sparsity=`` the
-  problem's pattern ("n/a" when this curvopt does not know the option).
+  problem's pattern ("n/a" when this curvopt does not know the option);
+* in the sweep also, with the exact gradient: ``L-BFGS-B jac`` and ``curvopt jac sp``
+  (``jac=`` and ``hess_sparsity=``: the CPR-coloured sparse H from gradient differences).
 
 Each run is a child process (``--one KIND METHOD N``) that first runs the method on the same
 problem at n = 10 and for two iterations at min(n, 300) (numba compilation, caches; their
@@ -68,6 +70,7 @@ WARM_N = (10, 300)      # warm-up sizes: a full run, then 2 iterations above cur
 NEW_OPTIONS = ("hess_sparsity",)      # options curvopt is gaining now: "n/a" if unknown
 FD_PEERS = ("L-BFGS-B fd", "BFGS fd")
 PEERS = FD_PEERS + ("trust-krylov",)
+JAC_PAIR = ("L-BFGS-B jac", "curvopt jac sp")   # the sweep's runs with the exact gradient
 ROWS = (                # (kind, n, curvopt variants) of the large-n issue
     ("chained_rosenbrock_jit", 100, ("curvopt",)),
     ("spd_quadratic", 500, ("curvopt",)),
@@ -95,10 +98,11 @@ class Counted:
 
 
 # -- the methods (run in the child) ---------------------------------------------------
-def run_scipy(method, p, maxiter, exact=False):
-    """scipy.optimize.minimize(method) on p: FD gradient, or exact jac and hessp."""
+def run_scipy(method, p, maxiter, exact=False, jac=False):
+    """scipy.optimize.minimize(method) on p: FD gradient, or exact jac and hessp (exact),
+    or the exact jac alone (jac)."""
     f, g, hp = Counted(p.f), Counted(p.grad), Counted(p.hessp)
-    kw = dict(jac=g, hessp=hp) if exact else {}
+    kw = dict(jac=g, hessp=hp) if exact else dict(jac=g) if jac else {}
     opts = {"maxfun": 10 ** 12, "maxiter": 10 ** 12} if method == "L-BFGS-B" else {}
     if maxiter is not None:
         opts["maxiter"] = maxiter
@@ -139,6 +143,9 @@ METHODS = {
     "curvopt": lambda p, it: run_curvopt(p, it),
     "curvopt vec": lambda p, it: run_curvopt(p, it, vectorized=True),
     "curvopt sparse": lambda p, it: run_curvopt(p, it, hess_sparsity=p.hess_sparsity),
+    "L-BFGS-B jac": lambda p, it: run_scipy("L-BFGS-B", p, it, jac=True),
+    "curvopt jac sp": lambda p, it: run_curvopt(p, it, jac=p.grad,
+                                                hess_sparsity=p.hess_sparsity),
 }
 
 
@@ -257,7 +264,7 @@ def sweep(sizes, cap, mem_gb, say):
     """The scaling sweep: every method at each size until it hits the cap."""
     runs, done = [], set()
     for n in sizes:
-        for method in PEERS + ("curvopt", "curvopt sparse"):
+        for method in PEERS + ("curvopt", "curvopt sparse") + JAC_PAIR:
             if method in done:
                 say(f"{SWEEP_KIND:24s} {n:>7d} {method:15s} skipped: capped at a smaller n")
                 continue
@@ -302,11 +309,13 @@ def growth(runs, say):
 
 def ratios(runs, say):
     """Per problem and n: each curvopt run's time and nfev over those of each FD peer."""
-    say("\ncurvopt / FD peer, same invocation (a peer's flag where it did not solve):")
+    say("\ncurvopt / FD peer (with the exact gradient: / L-BFGS-B jac), same invocation "
+        "(a peer's flag where it did not solve):")
     for kind, n in dict.fromkeys((r.kind, r.n) for r in runs):
         here = [r for r in runs if (r.kind, r.n) == (kind, n)]
-        peers = [p for p in here if p.method in FD_PEERS]
         for r in (r for r in here if r.method.startswith("curvopt")):
+            peers = [p for p in here if p.method in (JAC_PAIR[:1] if r.method in JAC_PAIR
+                                                     else FD_PEERS)]
             cells = [_ratio(r, p) for p in peers] if finished(r) else [f"curvopt {r.flag}"]
             if not any(p.flag == "S" for p in peers):
                 cells.append("no FD peer solved it")
