@@ -124,7 +124,18 @@ def rows(batch, start: int, stop: int) -> np.ndarray:
     return batch.rows(start, stop) if isinstance(batch, Changes) else batch[start:stop]
 
 
-class PythonBackend:
+class _ChunkedBackend:
+    """A batch evaluated chunk by chunk (at most CHUNK_ELEMENTS numbers materialised at
+    once): ``chunk(X)`` returns the values of the points X, shape (m, n)."""
+
+    def __call__(self, batch, n):
+        out = np.empty(batch_size(batch))
+        for start, stop in chunks(batch, n):
+            out[start:stop] = self.chunk(rows(batch, start, stop))
+        return out
+
+
+class PythonBackend(_ChunkedBackend):
     """One call of ``scalar(x)`` per point, each on a fresh copy of the point."""
 
     name = "python"
@@ -132,16 +143,14 @@ class PythonBackend:
     def __init__(self, scalar):
         self.scalar = scalar
 
-    def __call__(self, batch, n):
-        out = np.empty(batch_size(batch))
-        for start, stop in chunks(batch, n):
-            X = rows(batch, start, stop)
-            for k in range(stop - start):
-                out[start + k] = self.scalar(X[k].copy())
+    def chunk(self, X):
+        out = np.empty(X.shape[0])
+        for k in range(X.shape[0]):        # a loop, not a generator: StopIteration raised
+            out[k] = self.scalar(X[k].copy())   # by f must reach the user as itself
         return out
 
 
-class VectorizedBackend:
+class VectorizedBackend(_ChunkedBackend):
     """``vector(X)`` on (n, m) chunks of the batch; ``vector`` validates the output."""
 
     name = "vectorized"
@@ -149,11 +158,8 @@ class VectorizedBackend:
     def __init__(self, vector):
         self.vector = vector
 
-    def __call__(self, batch, n):
-        out = np.empty(batch_size(batch))
-        for start, stop in chunks(batch, n):
-            out[start:stop] = self.vector(np.ascontiguousarray(rows(batch, start, stop).T))
-        return out
+    def chunk(self, X):
+        return self.vector(np.ascontiguousarray(X.T))
 
 
 class JitBackend:

@@ -1,8 +1,10 @@
-"""What both solver loops share: the run's context, the noise of f, and the budgets.
+"""What both solver loops share: the run's context, the noise of f, the budgets, the driver.
 
 :class:`LoopBase` holds the objective, options, report, trust radius, counters and the
-noise estimate; :mod:`curvopt.trust_region` (dense) and :mod:`curvopt.newton_krylov`
-(matrix-free) extend it with their models and steps.
+noise estimate, and drives the loop (:meth:`LoopBase.drive`: begin, iterate until a
+status, report each state, end on the exceptions of ENDINGS); :mod:`curvopt.trust_region`
+(dense) and :mod:`curvopt.newton_krylov` (matrix-free) extend it with their models and
+steps.
 """
 from __future__ import annotations
 
