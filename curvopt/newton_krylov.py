@@ -10,9 +10,10 @@ No n x n matrix is formed unless ``hess_sparsity`` is given (then a sparse one).
 
 The loop certifies when an interior Newton step promises less than the resolution tau
 of f or stays within the gradient stencil (|p_i| <= eps_f^(1/3) max(1, |x_i|), once f has
-fallen since the last not-stationary certificate), or the radius has shrunk below it: up to n = DENSE_CERT_N
-(200) with the dense certificate (:func:`curvopt.certificate.certify` on an FD H with
-error bounds, 4n^2 values: deterministic, with standard errors), above from products
+fallen since the last not-stationary certificate), or the radius has shrunk below it: up
+to n = DENSE_CERT_N (200) with the dense certificate (:func:`curvopt.certificate.certify`
+on an FD H with error bounds, 4n^2 values: deterministic, with standard errors), above
+from products
 (:func:`curvopt.krylov_certificate.certify_products`). Then:
 
 * ``minimum`` -- MINIMUM (deterministic with a sparse H, else probabilistic: the
@@ -44,6 +45,7 @@ from dataclasses import replace
 import numpy as np
 
 from curvopt.certificate import certify
+from curvopt.fd.steps import steps_for
 from curvopt.krylov import steihaug_cg
 from curvopt.krylov_certificate import certify_products, equilibration, lanczos_steps
 from curvopt.loop_base import LoopBase
@@ -77,6 +79,11 @@ class KrylovRun(LoopBase):
         self.ray = None                  # a probe that saw f fall along a whole ray
 
     # -- gradient and products -----------------------------------------------------------
+    def steps(self, x, kind):
+        """The finite-difference steps of ``kind`` at x for the run's noise level
+        (:func:`curvopt.fd.steps.steps_for`): where a stencil stops resolving f."""
+        return steps_for(x, self.noise.step_rel, kind)
+
     def model(self, x, f, g=None, errors=False):
         """(g, ||g_err||, Curvature) at x."""
         rel = self.noise.step_rel
@@ -108,11 +115,11 @@ class KrylovRun(LoopBase):
         if n <= DENSE_CERT_N and self.opts.hess_sparsity is None:
             return self.certify_dense(x, f, start)
         g, ge_norm, curv = self.model(x, f, errors=True)
-        rel = self.noise.step_rel
         g_err = np.full(n, ge_norm / np.sqrt(n))
-        reach = float(np.min(rel ** 0.25 * np.maximum(1.0, np.abs(x.astype(float)))))
-        cert = certify_products(curv, f, g, g_err, self.resolution(f), reach, sigma=self.noise_at(f),
-                                gtol=self.opts.gtol, names=self.opts.names)
+        reach = float(np.min(self.steps(x, "hessian")))
+        cert = certify_products(curv, f, g, g_err, self.resolution(f), reach,
+                                sigma=self.noise_at(f), gtol=self.opts.gtol,
+                                names=self.opts.names)
         cert = replace(cert, nfev=self.obj.nfev - start)
         self.cert, self.lam_min = cert, cert.lam_min
         return g, curv, cert
@@ -191,7 +198,7 @@ class KrylovRun(LoopBase):
         (``ray`` recorded), None when the run goes on from there -- or None when f is not
         lower (the ending stays INCONCLUSIVE: the other directions are not probed)."""
         tau = max(cert.resolution, self.resolution(f))
-        steps = self.noise.step_rel ** 0.25 * np.maximum(1.0, np.abs(x.astype(float)))
+        steps = self.steps(x, "hessian")
         for v in cert.flat_directions.T:
             res = probe_direction(self.obj, x, f, v, tau, float(np.abs(v) @ steps))
             if res.outcome == "unbounded":
@@ -225,11 +232,10 @@ class KrylovRun(LoopBase):
         step, _ = steihaug_cg(lambda v: curv.hessp(v / D) / D, g / D,
                                  min(self.delta, 1e100), rtol=rtol)
         pred, p = step.predicted_reduction, step.p / D
-        scale = np.maximum(1.0, np.abs(x.astype(float)))
-        reach = float(np.min(self.noise.step_rel ** (1 / 3) * scale))
-        within = (self.moved_since_check(f)
-                  and bool(np.all(np.abs(p) <= self.noise.step_rel ** (1 / 3) * scale)))
-        if (step.kind == "newton" and (pred <= self.resolution(f) or within)) or self.delta < reach:
+        h = self.steps(x, "central")                    # the gradient stencil
+        within = self.moved_since_check(f) and bool(np.all(np.abs(p) <= h))
+        resting = step.kind == "newton" and (pred <= self.resolution(f) or within)
+        if resting or self.delta < float(np.min(h)):
             return self.at_rest(x, f, g)
         xt = (x + p).astype(x.dtype)
         ft = self.obj.f(xt) if np.all(np.isfinite(xt)) else np.inf
