@@ -84,9 +84,12 @@ def test_badly_scaled_gradient_and_hessian_bounds():
     assert rel_err(r.value, Ht) <= 1e-4
 
 
-def test_paths_agree_exactly():
-    """Compiled (jit), Python and vectorized evaluation give the same numbers: also where
-    the steps shrink at a domain edge and for a float32 x."""
+def test_paths_agree():
+    """The Python and vectorized paths evaluate the same function and agree exactly; the
+    compiled loop evaluates the @njit function, whose arithmetic may differ in the last bits
+    (numba's sum and exp are not numpy's SIMD kernels, and differ by version and CPU), so it
+    agrees far inside the error bound. Also where the steps shrink at a domain edge and for a
+    float32 x."""
     p = rosenbrock(6)
     cases = [(p.f_jit, p.x, ()), (njit(domain_f), np.array([1e-5, 0.7, 1e-5]), ()),
              (scaled_jit, XS.astype(np.float32), (S,))]
@@ -96,10 +99,15 @@ def test_paths_agree_exactly():
         vec = hessian(lambda X, *a: np.array([py_f(X[:, k].copy(), *a)
                                               for k in range(X.shape[1])]), x, args,
                       vectorized=True)
-        for r in (hessian(f, x, args), vec):
-            assert np.array_equal(r.value, py.value) and np.array_equal(r.error, py.error)
-            assert np.array_equal(r.gradient.value, py.gradient.value)
-            assert r.nfev == py.nfev
+        assert np.array_equal(vec.value, py.value) and np.array_equal(vec.error, py.error)
+        assert np.array_equal(vec.gradient.value, py.gradient.value)
+        assert vec.nfev == py.nfev
+        jit = hessian(f, x, args)
+        tiny = 1e-12 * np.abs(py.value) + 1e-300
+        assert np.all(np.abs(jit.value - py.value) <= 1e-2 * py.error + tiny)
+        assert np.allclose(jit.error, py.error, rtol=1e-3, atol=0)
+        assert np.all(np.abs(jit.gradient.value - py.gradient.value)
+                      <= 1e-2 * py.gradient.error + 1e-12 * np.abs(py.gradient.value))
 
 
 def test_step_options_and_float32():
