@@ -48,6 +48,9 @@ ETA_LOW, ETA_HIGH, SHRINK, GROW = 0.25, 0.75, 0.25, 2.0   # N&W (2006) Alg. 4.1
 DELTA_CAP = 1e100                   # keeps every p, p'Hp finite whatever max_trust_radius
 ENDGAME = 1e-3    # a rejected interior Newton step promising < ENDGAME x the last
                    # accepted decrease: the gradient's error dominates, certify
+SR1_STALE = 20    # consecutive skipped SR1 updates (N&W eq. 6.26) after which H is rebuilt:
+                   # the secant pairs no longer inform it, and a stale H can creep for
+                   # thousands of accepted interior steps (NIST Hahn1, MGH10)
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,7 @@ class Run(LoopBase):
         self.anchor = None               # (x, f) where the runaway check last looked
         self.falls = 0                   # consecutive runaway checks with f falling 100x
         self.last_drop = np.inf          # decrease of f at the last accepted step
+        self.skipped = 0                 # consecutive SR1 updates skipped (SR1_STALE)
 
     # -- models -----------------------------------------------------------------------
     def hessian_steps(self, point):
@@ -206,9 +210,14 @@ class Run(LoopBase):
                                           self.typ)
         lg = self.gradient(x_new, f_new, far, point.H)
         s = x_new.astype(float) - point.x.astype(float)
-        return Point(x=x_new, f=f_new, g=lg.g, H=sr1(point.H, s, lg.g - point.g),
-                     g_tol=lg.g_tol, g_at_x=lg.at_x, g_steps=lg.steps, fresh=False,
-                     d=point.d)
+        H = sr1(point.H, s, lg.g - point.g)
+        self.skipped = self.skipped + 1 if H is point.H else 0
+        new = Point(x=x_new, f=f_new, g=lg.g, H=H, g_tol=lg.g_tol, g_at_x=lg.at_x,
+                    g_steps=lg.steps, fresh=False, d=point.d)
+        if self.skipped >= SR1_STALE:
+            self.skipped = 0
+            return self.refresh(new)
+        return new
 
     def iterate(self, point):
         """One iteration: step, ratio test, radius update, accept or reject."""

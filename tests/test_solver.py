@@ -282,3 +282,34 @@ def test_hessian_steps_capped_on_a_stiff_coordinate():
     assert 2 * 2e14 * h[0] ** 2 <= 88.0 * (1 + 1e-12) and h[0] < h0[0]
     assert h[1] == h0[1]
     assert capped_hessian_steps(x, 88.0, [2.0, 2.0], eps) is None       # nothing to cap
+
+
+def _stale_runs(monkeypatch, stale):
+    """Longest run of accepted SR1 points without a fresh Hessian, with every SR1 update
+    skipped (sr1 returns H unchanged) and SR1_STALE = ``stale``; and the result."""
+    from curvopt import trust_region as tr
+    monkeypatch.setattr(tr, "sr1", lambda H, s, y: H)
+    monkeypatch.setattr(tr, "SR1_STALE", stale)
+    runs, longest = [0], [0]
+    accept = tr.Run.accept
+
+    def counted(self, point, p, f_new, rho):
+        new = accept(self, point, p, f_new, rho)
+        runs[0] = 0 if new.fresh else runs[0] + 1
+        longest[0] = max(longest[0], runs[0])
+        return new
+    monkeypatch.setattr(tr.Run, "accept", counted)
+    # the curvature e^x falls 150x on the way: a stale H from x0 keeps the steps short
+    res = minimize(lambda x: np.sum(np.exp(x)) + 0.5 * x @ x, np.array([5.0, 4.0]))
+    return longest[0], res
+
+
+def test_skipped_sr1_updates_rebuild_the_hessian(monkeypatch):
+    """SR1_STALE consecutive skipped SR1 updates (N&W eq. 6.26) rebuild H: a stale model
+    crept for thousands of iterations on NIST Hahn1 and MGH10 with numpy 1.24."""
+    from curvopt.trust_region import SR1_STALE
+    longest, res = _stale_runs(monkeypatch, SR1_STALE)
+    assert longest <= SR1_STALE - 1 and res.success
+    assert np.allclose(res.x, -0.5671432904097838, atol=1e-6)    # e^x + x = 0 (omega)
+    longest_without, _ = _stale_runs(monkeypatch, 10 ** 9)
+    assert longest_without > SR1_STALE                          # the rule is what bounds it
