@@ -310,7 +310,8 @@ def certify(model: LocalModel, *, gtol=None, names=None,
     tau = RESOLUTION_K * float(model.f_noise)
     reach = model.step if model.step is not None else \
         np.sqrt(model.eps_x) * np.maximum(1.0, np.abs(x.astype(np.float64)))
-    d = directions(sc, g, np.nan_to_num(g_err, nan=np.inf), tau, reach)
+    d = directions(sc, g, np.nan_to_num(g_err, nan=np.inf), tau, reach,
+                   x_spacing=np.spacing(np.abs(x)).astype(np.float64))
     if np.isnan(ge):
         stationary, how, text = None, "", (f"gradient error not estimated (NaN); ||g|| = "
                                            f"{gn:.3g}")

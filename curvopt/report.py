@@ -91,7 +91,9 @@ def _se_lines(c, max_params: int | None) -> list[str]:
 STATIONARITY = {
     "gain": "every decrease the model still allows is below the resolution of f",
     "location": "the gradient is zero within its error and the minimizer lies within the "
-                "finite-difference stencil (or no decrease above the resolution of f is left)",
+                "finite-difference stencil, or the minimizer lies within the spacing of the "
+                "floating point numbers at x (or no decrease above the resolution of f is "
+                "left)",
     "weak": "the gradient is zero within its error; along weakly curved or flat "
             "directions the minimizer may lie beyond the stencil (probe f there)",
     "gtol": "||g|| + its error <= gtol (the user's absolute tolerance)",

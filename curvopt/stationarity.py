@@ -17,7 +17,11 @@ cannot be seen by comparing values of f. Direction k is
   the minimizer along it lies within the finite-difference stencil (|move_k w_k| <= h
   in every coordinate: the scale the model was measured on; for a user Hessian the
   resolution of x, sqrt(eps_x) max(1, |x_i|), as in Gill, Murray & Wright's test on
-  ||x_k - x_k-1||); a flat or negatively curved direction is stationary if |g_k| <= e_k;
+  ||x_k - x_k-1||), or if the minimizer along it lies within the spacing of the floating
+  point numbers at x in every coordinate (|move_k w_k| <= spacing(x_i): no representable
+  point is nearer to it along v_k, whatever g_k; at f = 0 reached by cancellation the
+  noise of f, and with it tau, can be measured as 0); a flat or negatively curved
+  direction is stationary if |g_k| <= e_k;
 * *not stationary* if |g_k| > e_k (the true gradient along it is nonzero) and, for a
   positive lam_k, even the smallest gain (|g_k| - e_k)^2 / (2 (lam_k + lam_err)) exceeds
   tau;
@@ -74,14 +78,16 @@ class Directions:
     by_gain: np.ndarray
 
 
-def directions(sp: Spectrum, g, g_err, tau, reach_h):
+def directions(sp: Spectrum, g, g_err, tau, reach_h, x_spacing=None):
     """Stationarity along each eigendirection (see :class:`Directions`), in the basis of
     the (equilibrated) spectrum: u_k of A = D^-1 H D^-1 is the x-space direction
     w_k = D^-1 u_k, with g'w_k = u_k'(D^-1 g) and w_k'H w_k = lam_k. The curvature of f
     along each line is bounded by ``Spectrum.ray_err`` (|v_k|'B|v_k|, no larger than the
     Weyl bound): a direction counts as positively curved when lam_k - ray_err_k > 0, and
     as not stationary when even with the largest curvature lam_k + ray_err_k the
-    decrease left along it exceeds tau (or the curvature is certified negative)."""
+    decrease left along it exceeds tau (or the curvature is certified negative).
+    ``x_spacing``: the spacing of the floating point numbers at x (``np.spacing(|x|)``),
+    per coordinate; None: not used."""
     d = np.ones(g.shape[0]) if sp.d is None else sp.d
     gk, ek = sp.V.T @ (g / d), np.abs(sp.V).T @ (g_err / d)
     agk = np.abs(gk)
@@ -95,10 +101,12 @@ def directions(sp: Spectrum, g, g_err, tau, reach_h):
         W = np.abs(sp.V) / d[:, None]                # |w_k|: x-displacement per unit of u_k
         h = np.zeros(g.shape[0]) if reach_h is None else np.asarray(reach_h, float)
         within = np.all(move[None, :] * W <= h[:, None], axis=0)   # minimizer in the stencil
+        ulp = np.zeros(g.shape[0]) if x_spacing is None else np.asarray(x_spacing, float)
+        at_ulp = pos & np.all(move[None, :] * W <= ulp[:, None], axis=0)   # no nearer x
     reach = W.T @ h
     nonzero = agk > ek                      # the true gradient along v_k is not 0
     by_gain = pos & (gain <= tau)
-    st = by_gain | (pos & ~nonzero & within) | (~pos & ~nonzero)
+    st = by_gain | at_ulp | (pos & ~nonzero & within) | (~pos & ~nonzero)
     not_st = nonzero & ~st & ~(gain_lo <= tau)      # NaN curvature bound: not decided
     weak = pos & ~st & ~nonzero
     return Directions(gk, ek, gain, move, reach, st, not_st, weak, by_gain)

@@ -248,3 +248,34 @@ def test_not_smooth_model_says_so_in_the_inconclusive_text():
     assert c.inconclusive.startswith(NOT_SMOOTH)
     smooth = certify(LocalModel(**{**m.__dict__, "smooth": True}))
     assert NOT_SMOOTH not in smooth.inconclusive
+
+
+def test_minimizer_within_the_spacing_of_x_is_stationary():
+    """|g| beyond its error, but the minimizer along every curved direction lies within
+    the spacing of the floating point numbers at x: no representable point is nearer, so
+    the point is stationary at the precision of x (the noise of f, and with it the
+    resolution tau, is 0 here: f = 0 at x)."""
+    x = np.array([1.0, 2.0])
+    H = np.diag([10.0, 20.0])
+    g = np.array([1e-16, -2e-16])                # minimizer 1e-17 away: < spacing(1) 2.2e-16
+    kw = dict(x=x, f=0.0, g=g, H=H, g_err=np.full(2, 1e-20), H_err=np.full((2, 2), 1e-9),
+              exact_hessian=False, nfev=7, f_noise=0.0, step=np.full(2, 1e-4))
+    c = certify(LocalModel(**kw))
+    assert c.classification == "minimum" and c.stationarity == "location"
+    # 1000 times further: the minimizer is ~1e-14 away, beyond one spacing: not stationary
+    c = certify(LocalModel(**{**kw, "g": 1000 * g}))
+    assert c.classification == "not_stationary"
+
+
+def test_exact_zero_by_cancellation_in_a_flat_valley_is_not_called_not_stationary():
+    """f = (x y - 1)^2 at a float point where x y rounds to 1: f = 0.0 exactly, the noise
+    of f measures 0, and the FD gradient (~3e-16, the rounding of x y - 1 amplified)
+    exceeds its bound. The minimizer lies within 3e-17, below the spacing of x: a
+    machine whose arithmetic lands here (seen with numba and numpy on a generic x86-64
+    target) must not end NOT_STATIONARY."""
+    import curvopt
+    f = lambda z: (z[0] * z[1] - 1.0) ** 2          # noqa: E731
+    x = np.array([0.42674258002829946, 2.343333069631076])
+    assert f(x) == 0.0
+    c = curvopt.check(f, x)
+    assert c.stationary and c.classification == "degenerate"
