@@ -19,6 +19,9 @@
    entries where each error estimate covers the true error, and curvopt's median
    bound / true-error ratio.
 3. JIT: compile time of the first call, and a second process with ``cache=True``.
+
+Against an earlier commit of curvopt itself (both trees timed in one run under the same
+t_eval method): ``benchmarks/compare_hessian_baseline.py``.
 """
 from __future__ import annotations
 
