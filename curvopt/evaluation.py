@@ -69,16 +69,21 @@ class Changes:
             y[self.j[k]] = self.b[k]
         return y
 
-    def rows(self, start: int, stop: int) -> np.ndarray:
-        """Points start..stop-1 as an (m, n) array."""
+    def columns(self, start: int, stop: int) -> np.ndarray:
+        """Points start..stop-1 as the columns of a C-contiguous (n, m) array (the layout a
+        vectorized ``fun`` takes: written once, no transposed copy)."""
         m = stop - start
-        X = np.repeat(self.x[None, :], m, axis=0)
+        X = np.repeat(self.x[:, None], m, axis=1)
         r = np.arange(m)
-        X[r, self.i[start:stop]] = self.a[start:stop]
+        X[self.i[start:stop], r] = self.a[start:stop]
         j, b = self.j[start:stop], self.b[start:stop]
         two = j >= 0
-        X[r[two], j[two]] = b[two]
+        X[j[two], r[two]] = b[two]
         return X
+
+    def rows(self, start: int, stop: int) -> np.ndarray:
+        """Points start..stop-1 as an (m, n) array (a transposed view of :meth:`columns`)."""
+        return self.columns(start, stop).T
 
 
 _JIT_TYPES = {}
@@ -124,14 +129,21 @@ def rows(batch, start: int, stop: int) -> np.ndarray:
     return batch.rows(start, stop) if isinstance(batch, Changes) else batch[start:stop]
 
 
+def columns(batch, start: int, stop: int) -> np.ndarray:
+    """Points start..stop-1 of a batch as the columns of a C-contiguous (n, m) array."""
+    if isinstance(batch, Changes):
+        return batch.columns(start, stop)
+    return np.ascontiguousarray(batch[start:stop].T)
+
+
 class _ChunkedBackend:
     """A batch evaluated chunk by chunk (at most CHUNK_ELEMENTS numbers materialised at
-    once): ``chunk(X)`` returns the values of the points X, shape (m, n)."""
+    once): ``chunk(batch, start, stop)`` returns the values of points start..stop-1."""
 
     def __call__(self, batch, n):
         out = np.empty(batch_size(batch))
         for start, stop in chunks(batch, n):
-            out[start:stop] = self.chunk(rows(batch, start, stop))
+            out[start:stop] = self.chunk(batch, start, stop)
         return out
 
 
@@ -143,7 +155,8 @@ class PythonBackend(_ChunkedBackend):
     def __init__(self, scalar):
         self.scalar = scalar
 
-    def chunk(self, X):
+    def chunk(self, batch, start, stop):
+        X = rows(batch, start, stop)
         out = np.empty(X.shape[0])
         for k in range(X.shape[0]):        # a loop, not a generator: StopIteration raised
             out[k] = self.scalar(X[k].copy())   # by f must reach the user as itself
@@ -158,8 +171,8 @@ class VectorizedBackend(_ChunkedBackend):
     def __init__(self, vector):
         self.vector = vector
 
-    def chunk(self, X):
-        return self.vector(np.ascontiguousarray(X.T))
+    def chunk(self, batch, start, stop):
+        return self.vector(columns(batch, start, stop))
 
 
 class JitBackend:

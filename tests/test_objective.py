@@ -67,7 +67,24 @@ def test_changes_rows_materialize_the_points():
     ch = Changes(x, np.array([3, 0]), np.array([9.0, 7.0]), np.array([-1, 2]),
                  np.array([0.0, 8.0]))
     assert np.array_equal(ch.rows(0, 2), [[0, 1, 2, 9], [7, 1, 8, 3]])
+    C = ch.columns(0, 2)                               # what a vectorized fun receives
+    assert C.flags.c_contiguous and np.array_equal(C, [[0, 7], [1, 1], [2, 8], [9, 3]])
+    assert np.array_equal(ch.columns(1, 2), [[7], [1], [8], [3]])
     assert np.array_equal(x, np.arange(4.0))          # the base point is untouched
+
+
+def test_vectorized_fun_receives_contiguous_columns_of_changes_and_points():
+    seen = []
+
+    def f(X):
+        seen.append((X.shape, X.flags.c_contiguous))
+        return np.sum(X * X, axis=0)
+    o = Objective(f, np.arange(3.0), vectorized=True)
+    ch = Changes(o.x0, np.array([0, 1]), np.array([5.0, 6.0]), np.array([2, -1]),
+                 np.array([7.0, 0.0]))
+    assert np.array_equal(o.values(ch), [25 + 1 + 49, 0 + 36 + 4])
+    assert np.array_equal(o.values(np.array([[1.0, 2.0, 3.0]])), [14.0])
+    assert seen == [((3, 2), True), ((3, 1), True)]
 
 
 def test_scipy_style_memoized_jit_objective_is_compiled():
