@@ -3,7 +3,7 @@
 Problems (:mod:`curvopt.problems.large`): the scaling sweep runs TRIDIA (CUTEst, tridiagonal
 H, f an ``@njit`` function) at n = 10^2, 10^3, 10^4, 10^5; then the large-n issue's rows:
 chained Rosenbrock (``@njit``) n = 100, the dense SPD quadratic n = 500 (condition number
-1e4), the coupled quartic n = 1000 (curvopt also with ``vectorized=True``), TRIDIA, extended
+1e4) and the coupled quartic n = 1000 (both also with ``vectorized=True``), TRIDIA, extended
 Rosenbrock and Broyden tridiagonal at n = 1000 from plain numpy functions, and the chain of
 double wells n = 1000 started exactly at its strict saddle.
 
@@ -73,7 +73,7 @@ PEERS = FD_PEERS + ("trust-krylov",)
 JAC_PAIR = ("L-BFGS-B jac", "curvopt jac sp")   # the sweep's runs with the exact gradient
 ROWS = (                # (kind, n, curvopt variants) of the large-n issue
     ("chained_rosenbrock_jit", 100, ("curvopt",)),
-    ("spd_quadratic", 500, ("curvopt",)),
+    ("spd_quadratic", 500, ("curvopt vec", "curvopt")),
     ("coupled_quartic", 1000, ("curvopt vec", "curvopt")),
     ("tridia", 1000, ("curvopt", "curvopt sparse")),
     ("ext_rosenbrock", 1000, ("curvopt", "curvopt sparse")),
