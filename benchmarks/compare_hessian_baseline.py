@@ -8,7 +8,7 @@
 Why: the baseline's own ``benchmarks/results/bench_hessian.txt`` was measured in another
 machine state and timed one evaluation (t_eval, the ratio's denominator) by another method,
 so its ratios cannot be set beside today's.  This script puts both trees under ONE t_eval
-method (:func:`eval_timer`, copied from bench_hessian.py) in ONE run on the same machine.
+method (``eval_timer`` of benchmarks/hessian_common.py, shared with bench_hessian.py) in ONE run on the same machine.
 
 What: the baseline commit is checked out as a detached git worktree in a temporary
 directory (removed at the end, also on error; the main tree is never modified).  Each tree
@@ -53,18 +53,20 @@ RESULTS = ROOT / "benchmarks" / "results" / "compare_hessian_baseline.txt"
 DEFAULT_REV = "69167d3"
 MODES = ("error=False", "error=True")
 
-#: The measuring child: ``python -c CHILD tree objective n pass_seconds reps_json``.
+#: The measuring child: ``python -c CHILD tree objective n pass_seconds reps_json bench_dir``.
 CHILD = r'''
-import json, sys, time
+import json, sys
 from pathlib import Path
 
 import numpy as np
 from numba import njit
 
-tree, objective, n, pass_s, reps_in = (Path(sys.argv[1]).resolve(), sys.argv[2],
-                                       int(sys.argv[3]), float(sys.argv[4]),
-                                       json.loads(sys.argv[5]))
+tree, objective, n, pass_s, reps_in, bench = (Path(sys.argv[1]).resolve(), sys.argv[2],
+                                              int(sys.argv[3]), float(sys.argv[4]),
+                                              json.loads(sys.argv[5]), sys.argv[6])
 import curvopt
+sys.path.append(bench)            # after the tree: the helpers, not this tree's curvopt
+from hessian_common import best_time, eval_timer, logistic100
 
 where = Path(curvopt.__file__).resolve()
 if tree not in where.parents:
@@ -78,39 +80,6 @@ def chained_rosenbrock(x):
         t = x[i + 1] - x[i] * x[i]
         s += 100.0 * t * t + (1.0 - x[i]) * (1.0 - x[i])
     return s
-
-
-@njit
-def logistic100(w, A):
-    s = 0.0
-    for k in range(A.shape[0]):
-        z = 0.0
-        for j in range(A.shape[1]):
-            z += A[k, j] * w[j]
-        s += max(z, 0.0) + np.log1p(np.exp(-abs(z))) - (k % 2) * z
-    return s
-
-
-def best_time(fn, reps):
-    best = np.inf
-    for _ in range(reps):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
-
-
-def eval_timer(f, x, args):
-    @njit
-    def loop(x, args, k):
-        s = 0.0
-        for _ in range(k):
-            x[0] += 1e-300
-            s += f(x, *args)
-        return s
-    loop(x.copy(), args, 10)
-    k = max(1000, int(2e-2 / max(best_time(lambda: loop(x.copy(), args, 1000), 3) / 1000, 1e-9)))
-    return lambda: best_time(lambda: loop(x.copy(), args, k), 3) / k
 
 
 if objective == "chained-rosen":
@@ -181,7 +150,7 @@ def run_child(tree, objective, n, pass_s, reps):
     """
     env = dict(os.environ, PYTHONPATH=str(tree))
     proc = subprocess.run([sys.executable, "-c", CHILD, str(tree), objective, str(n),
-                           str(pass_s), json.dumps(reps)],
+                           str(pass_s), json.dumps(reps), str(ROOT / "benchmarks")],
                           cwd=tree, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"child in {tree} ({objective}, n = {n}) failed:\n{proc.stderr}")

@@ -184,8 +184,7 @@ def chained_rosenbrock_jit(n=100):
 
 # -- 2. dense SPD quadratic --------------------------------------------------------------
 def spd_quadratic(n=500, cond=1e4, seed=0):
-    """Problem 2: (x - c)'A(x - c) / 2, A SPD with condition number `cond`, seeded; f takes
-    (n,) or (n, m)."""
+    """Problem 2: (x - c)'A(x - c) / 2, A SPD of condition `cond`, seeded; x: (n,) or (n, m)."""
     rng = np.random.default_rng(seed)
     U, _ = np.linalg.qr(rng.standard_normal((n, n)))
     A = (U * np.logspace(0.0, np.log10(cond), n)) @ U.T
@@ -193,11 +192,8 @@ def spd_quadratic(n=500, cond=1e4, seed=0):
     c = rng.standard_normal(n)
 
     def f(x):
-        if x.ndim == 1:
-            d = x - c
-            return 0.5 * float(d @ (A @ d))
-        d = x - c[:, None]
-        return 0.5 * np.sum(d * (A @ d), axis=0)
+        d = (x.T - c).T                                  # x - c for a point or each column
+        return 0.5 * (float(d @ (A @ d)) if x.ndim == 1 else np.sum(d * (A @ d), axis=0))
 
     return _large("spd_quadratic_%d" % n, f, lambda x: A @ (x - c), lambda x: A.copy(),
                   lambda x, p: A @ p, np.zeros(n), 0.0, c,
