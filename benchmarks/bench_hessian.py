@@ -104,7 +104,7 @@ def peers(f, x, args, slow, with_scipy):
 
 
 def _stencil_batch(x):
-    """The Hessian stencil of x as a Changes batch, with default steps (what the kernel
+    """The Hessian stencil of x as a PairBatch, with default steps (what the kernel
     evaluates)."""
     from curvopt.fd.stencils import hessian_batch, pair_index
     n = x.shape[0]
@@ -256,7 +256,7 @@ def jit_table():
         out = subprocess.run([sys.executable, "-c", CHILD], cwd=ROOT,
                              capture_output=True, text=True, check=True).stdout.split()
         print(f"{k:>8} {float(out[0]):>9.3f} {float(out[1]):>13.3f} {float(out[2]):>14.4f}")
-    print("   the first call compiles the two evaluation loops of this objective (closures over"
+    print("   the first call compiles the evaluation loops this objective uses (closures over"
           " its dispatcher: numba\n   cannot cache them across processes, the key holds the"
           " dispatcher); the rest is loaded from the cache")
     call_overhead()

@@ -43,10 +43,13 @@ def _at_point(fun, x, args, noise, vectorized, jac=None, workers=None):
     obj = Objective(fun, x, args, jac=jac, vectorized=vectorized, workers=workers)
     x = obj.x0
     try:
-        f0 = base_value(obj, x)
-        if noise is not None and not (np.isfinite(noise) and noise >= 0):
+        if noise is None:                     # f(x) in the batch of the noise line
+            est = estimate_noise(obj, x)
+            return obj, x, est.f, est
+        if not (np.isfinite(noise) and noise >= 0):
             raise ValueError(f"noise must be a finite number >= 0; got {noise!r}")
-        est = estimate_noise(obj, x, f0) if noise is None else assumed_noise(obj, f0, noise)
+        f0 = base_value(obj, x)
+        est = assumed_noise(obj, f0, noise)
     except BaseException:
         obj.close()
         raise
@@ -180,6 +183,5 @@ def noise_level(fun, x, args=(), *, m=6, delta=1e-4, seed=0, vectorized=False,
     its ``nfev`` includes the evaluation of f(x). ``workers`` as :func:`hessian`.
     """
     with Objective(fun, x, args, vectorized=vectorized, workers=workers) as obj:
-        f0 = base_value(obj, obj.x0)
-        est = estimate_noise(obj, obj.x0, f0, m=m, delta=delta, seed=seed)
+        est = estimate_noise(obj, obj.x0, m=m, delta=delta, seed=seed)
     return replace(est, nfev=obj.nfev)

@@ -3,18 +3,24 @@
 Every finite-difference stencil is a batch of independent evaluations of f. A batch is
 described, not materialised, where that saves memory:
 
-* :class:`Changes` -- points that differ from a base point x in one or two coordinates
-  (point k is x with ``x[i[k]] = a[k]`` and, where ``j[k] >= 0``, ``x[j[k]] = b[k]``). The
-  2n^2 points of a dense Hessian stencil take 2n^2 (i, a, j, b) rows instead of an
-  n x 2n^2 array (at n = 200: 2.6 MB instead of 128 MB);
+* :class:`PairBatch` -- the points of a central-difference stencil, described by what
+  changes: x with one coordinate moved (axis points), then x with two coordinates moved to
+  the four corners of each pair (i, j). It takes the base point, four length-n vectors of
+  moved coordinates and the pairs -- O(n + pairs) numbers for the 2n^2 points of a dense
+  Hessian stencil, which a compiled loop expands as it goes;
+* :class:`Changes` -- any points that differ from x in one or two coordinates (point k is
+  x with ``x[i[k]] = a[k]`` and, where ``j[k] >= 0``, ``x[j[k]] = b[k]``): 4 numbers per
+  point instead of n. What a :class:`PairBatch` becomes where it must be cut into parts
+  (chunks of a Python or vectorized objective, tasks of parallel workers);
 * an (m, n) array of full points (lines, probes, trial points).
 
 A backend evaluates a batch and returns the m values in order (float64):
 
-* :class:`JitBackend` -- ``fun`` is a numba ``@njit`` function: two compiled loops per
+* :class:`JitBackend` -- ``fun`` is a numba ``@njit`` function: compiled loops per
   objective (closures over the dispatcher, compiled on first use and kept while the
-  dispatcher lives), one for :class:`Changes` -- it writes the one or two coordinates of
-  each point into a scratch copy of x, calls f, and resets them -- and one for full points;
+  dispatcher lives). Two are stencil loops, one for :class:`PairBatch` and one for
+  :class:`Changes`: each writes the one or two coordinates of a point into a scratch copy
+  of x, calls f, and resets them. The third takes full points;
 * :class:`PythonBackend` -- any callable, one call per point on a fresh copy of the point
   (as scipy does, so an objective that modifies its argument cannot corrupt the iterate);
 * :class:`VectorizedBackend` -- ``fun(X)`` takes an (n, m) array of m points and returns m
@@ -33,7 +39,7 @@ from numba import njit
 from numba import errors as numba_errors
 from numba.extending import is_jitted as _numba_is_jitted
 
-__all__ = ["Changes", "as_batch", "batch_size", "PythonBackend",
+__all__ = ["PairBatch", "Changes", "materialise", "as_batch", "batch_size", "PythonBackend",
            "VectorizedBackend", "JitBackend", "is_jitted", "CHUNK_ELEMENTS", "LOG"]
 
 #: logger "curvopt.evaluation": an INFO record when the loops of an @njit objective are
@@ -86,6 +92,49 @@ class Changes:
         return self.columns(start, stop).T
 
 
+@dataclass(frozen=True)
+class PairBatch:
+    """The points of a central-difference stencil on coordinates and pairs of coordinates.
+
+    In order: x with ``x[i] = up[i]`` for each i (none when ``up`` is empty), then x with
+    ``x[i] = um[i]``, then for each pair k, with (i, j) = (I[k], J[k]), the corners
+    (xp_i, xp_j), (xp_i, xm_j), (xm_i, xp_j), (xm_i, xm_j). ``up``, ``um``, ``xp``,
+    ``xm`` have x's dtype and length n (0 for a part that is absent); I, J are int64.
+    """
+
+    x: np.ndarray
+    up: np.ndarray
+    um: np.ndarray
+    xp: np.ndarray
+    xm: np.ndarray
+    I: np.ndarray
+    J: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.up.shape[0] + self.um.shape[0] + 4 * self.I.shape[0])
+
+    def changes(self) -> Changes:
+        """The same points, in order, as :class:`Changes` (4 numbers per point)."""
+        x, I, J = self.x, self.I, self.J
+        axis_i = np.concatenate([np.arange(self.up.shape[0]), np.arange(self.um.shape[0])])
+        na = axis_i.shape[0]
+        i = np.concatenate([axis_i, np.repeat(I, 4)]).astype(np.int64)
+        j = np.concatenate([np.full(na, -1), np.repeat(J, 4)]).astype(np.int64)
+        a = np.empty(i.shape[0], x.dtype)
+        b = np.empty(i.shape[0], x.dtype)
+        a[:na], b[:na] = np.concatenate([self.up, self.um]), 0
+        for c, (ai, bj) in enumerate(((self.xp, self.xp), (self.xp, self.xm),
+                                      (self.xm, self.xp), (self.xm, self.xm))):
+            a[na + c::4], b[na + c::4] = ai[I], bj[J]
+        return Changes(x, i, a, j, b)
+
+
+def materialise(batch):
+    """A :class:`PairBatch` as :class:`Changes` (other batches as they are): the form that
+    can be cut into parts."""
+    return batch.changes() if isinstance(batch, PairBatch) else batch
+
+
 _JIT_TYPES = {}
 
 
@@ -100,8 +149,9 @@ def is_jitted(fun) -> bool:
 
 
 def as_batch(batch, n: int, dtype):
-    """Validate a batch: a :class:`Changes` of length-n points or an (m, n) array."""
-    if isinstance(batch, Changes):
+    """Validate a batch: a :class:`PairBatch` or :class:`Changes` of length-n points, or an
+    (m, n) array."""
+    if isinstance(batch, (PairBatch, Changes)):
         return batch
     if (type(batch) is np.ndarray and batch.dtype == dtype and batch.ndim == 2
             and batch.shape[1] == n and batch.flags.c_contiguous):
@@ -114,7 +164,7 @@ def as_batch(batch, n: int, dtype):
 
 def batch_size(batch) -> int:
     """Number of points in a batch."""
-    return len(batch) if isinstance(batch, Changes) else int(batch.shape[0])
+    return len(batch) if isinstance(batch, (PairBatch, Changes)) else int(batch.shape[0])
 
 
 def chunks(batch, n: int):
@@ -141,6 +191,7 @@ class _ChunkedBackend:
     once): ``chunk(batch, start, stop)`` returns the values of points start..stop-1."""
 
     def __call__(self, batch, n):
+        batch = materialise(batch)
         out = np.empty(batch_size(batch))
         for start, stop in chunks(batch, n):
             out[start:stop] = self.chunk(batch, start, stop)
@@ -196,7 +247,10 @@ class JitBackend:
             self.loops = _loops(self.fun, self.first)
         loops = self.loops
         try:
-            if isinstance(batch, Changes):
+            if isinstance(batch, PairBatch):
+                out = loops["pairs"](batch.x, batch.up, batch.um, batch.xp, batch.xm,
+                                     batch.I, batch.J, self.args)
+            elif isinstance(batch, Changes):
                 out = loops["changes"](batch.x, batch.i, batch.a, batch.j, batch.b, self.args)
             else:
                 out = loops["points"](batch, self.args)
@@ -210,8 +264,10 @@ _LOOPS = weakref.WeakKeyDictionary()
 
 
 def _loops(fun, first):
-    """The two compiled loops of ``fun``, built once per dispatcher and convention."""
-    per_fun = _LOOPS.setdefault(fun, {})
+    """The compiled loops of ``fun``, built once per dispatcher and convention."""
+    per_fun = _LOOPS.get(fun)              # not setdefault: it makes a weakref with a
+    if per_fun is None:                    # callback on every call
+        per_fun = _LOOPS[fun] = {}
     if first not in per_fun:
         LOG.info("compiling the evaluation loops around %s (once per process; about a "
                  "second)", getattr(fun, "__name__", "fun"))
@@ -246,10 +302,36 @@ def _make_loops(fun, first):
         return out
 
     @njit
+    def pairs(x, up, um, xp, xm, I, J, args):  # pragma: no cover - jit
+        nu, nm = up.shape[0], um.shape[0]
+        out = np.empty(nu + nm + 4 * I.shape[0])
+        w = x.copy()
+        for i in range(nu):
+            w[i] = up[i]
+            out[i] = f1(w, args)
+            w[i] = x[i]
+        for i in range(nm):
+            w[i] = um[i]
+            out[nu + i] = f1(w, args)
+            w[i] = x[i]
+        for k in range(I.shape[0]):
+            i, j, r = I[k], J[k], nu + nm + 4 * k
+            w[i], w[j] = xp[i], xp[j]
+            out[r] = f1(w, args)
+            w[j] = xm[j]
+            out[r + 1] = f1(w, args)
+            w[i], w[j] = xm[i], xp[j]
+            out[r + 2] = f1(w, args)
+            w[j] = xm[j]
+            out[r + 3] = f1(w, args)
+            w[i], w[j] = x[i], x[j]
+        return out
+
+    @njit
     def points(X, args):  # pragma: no cover - jit
         out = np.empty(X.shape[0])
         for k in range(X.shape[0]):
             out[k] = f1(X[k].copy(), args)
         return out
 
-    return {"changes": changes, "points": points}
+    return {"pairs": pairs, "changes": changes, "points": points}

@@ -37,9 +37,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from curvopt.coloring import cpr_coloring, pattern_stencil
-from curvopt.evaluation import Changes
 from curvopt.fd.bounds import K_NOISE, S_TRUNC
 from curvopt.fd.estimates import gradient_estimate, hvp_estimate
+from curvopt.fd.stencils import axis_batch, hessian_batch
 from curvopt.fd.steps import representable, steps_for
 from curvopt.objective import NonFiniteError
 
@@ -122,9 +122,7 @@ class Curvature:
         x = self.x
         he, xp, xm = representable(x, steps_for(x, self.rel, "hessian"))
         n = x.shape[0]
-        ar = np.arange(n)
-        vals = self.obj.values(Changes(x, np.concatenate([ar, ar]), np.concatenate([xp, xm]),
-                                       np.full(2 * n, -1), np.zeros(2 * n, dtype=x.dtype)))
+        vals = self.obj.values(axis_batch(x, xp, xm))
         d = ((vals[:n] - f) + (vals[n:] - f)) / (he * he)
         return np.where(np.isfinite(d), d, 0.0)
 
@@ -171,19 +169,8 @@ def curvature_at(obj, x, f, g, rel, sigma, *, sparsity=None, errors=False):
 
 def _stencil_hessian(obj, x, f, st, h):
     """Sparse H from the pattern stencil at steps h (diagonal at 2h), its values taken as
-    one :class:`~curvopt.evaluation.Changes` batch (no point is materialised)."""
-    n, m = st.n, st.m
-    he, xp, xm = representable(x, h)
-    he2, xp2, xm2 = representable(x, 2.0 * h)
-    ar = np.arange(n)
-    I4, J4 = np.repeat(st.I, 4), np.repeat(st.J, 4)
-    s = np.tile(np.arange(4), m)                        # 0 pp, 1 pm, 2 mp, 3 mm
-    a = np.where(s < 2, xp[I4], xm[I4])
-    b = np.where(s % 2 == 0, xp[J4], xm[J4])
-    batch = Changes(x, np.concatenate([ar, ar, I4]).astype(np.int64),
-                    np.concatenate([xp2, xm2, a]).astype(x.dtype),
-                    np.concatenate([np.full(2 * n, -1), J4]).astype(np.int64),
-                    np.concatenate([np.zeros(2 * n), b]).astype(x.dtype))
+    one :class:`~curvopt.evaluation.PairBatch` (no point is materialised)."""
+    batch, (he, he2, *_) = hessian_batch(x, h, st.I.astype(np.int64), st.J.astype(np.int64))
     vals = obj.values(batch)
     if not np.all(np.isfinite(vals)):
         raise NonFiniteError(f"f is not finite at a sparse-stencil point near x = {x}")

@@ -56,7 +56,7 @@ from multiprocessing.pool import Pool, ThreadPool
 
 import numpy as np
 
-from curvopt.evaluation import Changes, batch_size
+from curvopt.evaluation import Changes, batch_size, materialise
 from curvopt.options import check_workers
 
 __all__ = ["PoolBackend", "Workers", "as_workers", "WorkerError", "MIN_BATCH",
@@ -320,7 +320,7 @@ class PoolBackend:
             self.started = True
             return self.serial(batch, n)
         out = np.empty(m)
-        first = 0
+        first, batch = 0, materialise(batch)
         if not self.started:
             out[0] = self.serial(_part(batch, 0, 1), n)[0]
             self.started, first = True, 1

@@ -243,3 +243,26 @@ def test_cheap_gradient_counts_and_bound():
                           deriv=[0.0, 0.0])                     # f''' = 0 in x_1
     assert np.isnan(r.error[0]) and np.isfinite(r.value[0])
     assert abs(r.value[1] - 2.0) <= r.error[1]
+
+
+def test_dense_assembly_in_the_combine_and_bound_kernels_is_assemble():
+    """combine_pairs and hessian_bounds assemble H (and its bound) in the same pass when
+    asked: the same matrices as assemble() of their entry form, on a partial pattern too."""
+    from curvopt.fd.bounds import hessian_bounds
+    from curvopt.fd.stencils import assemble, combine_pairs
+    rng = np.random.default_rng(3)
+    n = 5
+    I, J = (a.astype(np.int64) for a in np.triu_indices(n, 1))
+    keep = np.array([0, 3, 4, 8])                      # a pattern: 4 of the 10 pairs
+    for I_, J_ in ((I, J), (I[keep], J[keep])):
+        h, h2 = rng.uniform(1e-4, 1e-3, n), rng.uniform(2e-4, 2e-3, n)
+        vals = rng.standard_normal(2 * n + 4 * I_.shape[0])
+        d, o, g, H, _, _ = combine_pairs(0.5, vals, I_, J_, h, h2, True)
+        assert np.array_equal(H, assemble(n, I_, J_, d, o))
+        assert combine_pairs(0.5, vals, I_, J_, h, h2)[3].shape == (0, 0)
+        d2, o2, g2 = d + 1e-3, o - 1e-3, g + 1e-3
+        out = hessian_bounds(d, d2, o, o2, g, g2, I_, J_, h, h2, rng.standard_normal(n),
+                             1e-12, 2.2e-16, True)
+        de, db, oe, ob = out[:4]
+        assert np.array_equal(out[6], assemble(n, I_, J_, de, oe))
+        assert np.array_equal(out[7], assemble(n, I_, J_, db, ob))

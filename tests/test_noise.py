@@ -55,3 +55,21 @@ def test_curvature_scale_and_step_rel():
     r = estimate_noise(obj, np.zeros(4), 1e3)
     assert r.curv == pytest.approx(100.0, rel=1e-3)
     assert r.step_rel == pytest.approx(max(np.finfo(float).eps, r.sigma / r.curv))
+
+
+def test_f_of_x_evaluated_in_the_first_line_batch():
+    """Without f0, f(x) is the first point of the first attempt's batch: the same estimate
+    as with f0 given, one evaluation more, and a NonFiniteError naming x when f(x) is not
+    finite."""
+    def f(x):
+        return float(np.sum(np.cos(3.0 * x)) + 1e-9 * np.sin(1e7 * x[0]))
+    x = np.array([0.3, -1.2, 2.0])
+    given = Objective(f, x)
+    a = estimate_noise(given, given.x0, f(x))
+    alone = Objective(f, x)
+    b = estimate_noise(alone, alone.x0)
+    assert b.f == f(x) and b.nfev == a.nfev + 1 == alone.nfev
+    assert (b.sigma, b.step_rel, b.curv, b.status) == (a.sigma, a.step_rel, a.curv, a.status)
+    bad = Objective(lambda y: np.nan if y[0] == 0.3 else 1.0, x)
+    with pytest.raises(ValueError, match="not finite at the base point"):
+        estimate_noise(bad, bad.x0)

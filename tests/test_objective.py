@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from numba import config, njit
 
-from curvopt.evaluation import Changes
+from curvopt.evaluation import Changes, PairBatch
 from curvopt.objective import BudgetExhausted, Objective, validate_x0
 
 JIT = not config.DISABLE_JIT      # under NUMBA_DISABLE_JIT=1 @njit functions are plain
@@ -60,6 +60,43 @@ def test_three_backends_agree_on_points_and_changes():
         assert o.nfev == 7 + 4
         names.append(o.backend.name)
     assert names == ["python", "vectorized", "jit" if JIT else "python"]
+
+
+def _pair_batches(x):
+    """A Hessian-like PairBatch (axis at +-2, corners at +-1), an axis-only one and a
+    forward one (no minus points)."""
+    n = x.shape[0]
+    I, J = (a.astype(np.int64) for a in np.triu_indices(n, 1))
+    none = np.empty(0, np.int64)
+    return [PairBatch(x, x + 2.0, x - 2.0, x + 1.0, x - 1.0, I, J),
+            PairBatch(x, x + 1.0, x - 1.0, x[:0], x[:0], none, none),
+            PairBatch(x, x + 1.0, x[:0], x[:0], x[:0], none, none)]
+
+
+def test_pair_batch_layout_is_its_changes_and_every_backend_agrees():
+    """A PairBatch is its documented points in order: axis +, axis -, then the corners
+    (+,+), (+,-), (-,+), (-,-) of each pair; the compiled loop that expands it as it goes,
+    the Python loop and the vectorized call give the values of those points, exactly."""
+    c = np.array([0.5, -1.0, 2.0])
+    x = np.array([0.25, -0.5, 1.5])
+    for pb in _pair_batches(x):
+        pts = [pb.changes().point(k) for k in range(len(pb))]
+        want = []                                      # the docstring's layout, by hand
+        for moved in (pb.up, pb.um):
+            for i in range(len(moved)):
+                want.append(x.copy())
+                want[-1][i] = moved[i]
+        for i, j in zip(pb.I, pb.J):
+            for a, b in ((pb.xp, pb.xp), (pb.xp, pb.xm), (pb.xm, pb.xp), (pb.xm, pb.xm)):
+                want.append(x.copy())
+                want[-1][i], want[-1][j] = a[i], b[j]
+        assert len(pts) == len(want) == len(pb)
+        assert np.array_equal(np.array(pts), np.array(want))
+        ref = np.array([sq_py(p, c) for p in pts])
+        for o in _objectives(c):
+            assert np.array_equal(o.values(pb), ref)
+            assert o.nfev == len(pb)
+        assert np.array_equal(x, [0.25, -0.5, 1.5])    # the base point is untouched
 
 
 def test_changes_rows_materialize_the_points():

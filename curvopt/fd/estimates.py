@@ -24,7 +24,7 @@ import numpy as np
 from curvopt.fd.bounds import (K_NOISE, S_TRUNC, gradient_bound, hessian_bounds,
                                jump_amplitude, rounding_bound, step_term)
 from curvopt.fd.onesided import one_sided
-from curvopt.fd.stencils import (assemble, axis_changes, combine_gradient, combine_pairs,
+from curvopt.fd.stencils import (assemble, axis_batch, combine_gradient, combine_pairs,
                                  hessian_batch, pair_index, touched_by_nonfinite)
 from curvopt.fd.steps import representable
 from curvopt.objective import NonFiniteError
@@ -78,7 +78,8 @@ class Estimate:
 class Stencil:
     """One Hessian stencil in entry form: diagonal ``d``, pair entries ``o`` for the pairs
     (I, J), the central gradient ``g`` read at the axis points +-h2 (h2 ~ 2h), steps,
-    max |f| over its finite values, and the coordinates whose entries are one-sided."""
+    max |f| over its finite values, the coordinates whose entries are one-sided, H when it
+    was assembled with the entries (``dense``) and the points x -+ h (``xp``, ``xm``)."""
 
     d: np.ndarray
     o: np.ndarray
@@ -89,9 +90,15 @@ class Stencil:
     J: np.ndarray
     fmax: float
     onesided: np.ndarray | None = None
+    dense: np.ndarray | None = None
+    xp: np.ndarray | None = None
+    xm: np.ndarray | None = None
 
     @property
     def H(self):
+        """The dense symmetric H of the stencil (assembled when not kept)."""
+        if self.dense is not None:
+            return self.dense
         return assemble(self.h.shape[0], self.I, self.J, self.d, self.o)
 
 
@@ -115,8 +122,9 @@ def _evaluate_stencil(obj, x, f0, h, I, J):
     return obj.values(batch), points
 
 
-def hessian_stencil(obj, x, f0, h, pairs=None):
-    """The Hessian stencil at target steps h (pairs (I, J): all i < j by default).
+def hessian_stencil(obj, x, f0, h, pairs=None, dense=False):
+    """The Hessian stencil at target steps h (pairs (I, J): all i < j by default); with
+    ``dense`` its H is assembled in the same pass (kept in ``Stencil.dense``).
 
     Where values are not finite, the steps of the coordinates involved are divided by 8
     and the stencil repeated (at most ``SHRINK_TRIES`` times); what still meets a
@@ -127,7 +135,8 @@ def hessian_stencil(obj, x, f0, h, pairs=None):
     h = np.asarray(h, dtype=np.float64)
     for attempt in range(SHRINK_TRIES + 1):
         vals, pts = _evaluate_stencil(obj, x, f0, h, I, J)
-        d, o, g, fmax, nbad = combine_pairs(float(f0), vals, I, J, pts[0], pts[1])
+        d, o, g, H, fmax, nbad = combine_pairs(float(f0), vals, I, J, pts[0], pts[1],
+                                               dense)
         if nbad == 0:
             break
         bad = touched_by_nonfinite(vals, I, J, n)
@@ -143,7 +152,8 @@ def hessian_stencil(obj, x, f0, h, pairs=None):
                 f"f is not finite on both sides of a finite-difference stencil near x = {x}"
                 ": no one-sided formula applies; the point is too close to where f is "
                 "undefined")
-    return Stencil(d, o, g, h, h2, I, J, fmax, onesided)
+    return Stencil(d, o, g, h, h2, I, J, fmax, onesided,
+                   H if dense and onesided is None else None, pts[2], pts[3])
 
 
 def hessian_estimate(obj, x, f0, sigma, h, *, errors=True, first=None, pairs=None):
@@ -165,7 +175,8 @@ def hessian_estimate(obj, x, f0, sigma, h, *, errors=True, first=None, pairs=Non
     first : Stencil, optional
         A stencil already evaluated at x (reused: 2n^2 evaluations saved).
     """
-    st = first if first is not None else hessian_stencil(obj, x, f0, h, pairs)
+    st = first if first is not None else hessian_stencil(obj, x, f0, h, pairs,
+                                                         dense=not errors)
     n = x.shape[0]
     if not errors:
         return HessianEstimate(st.H, np.full((n, n), np.nan), st.g, np.full(n, np.nan), st.h,
@@ -175,8 +186,7 @@ def hessian_estimate(obj, x, f0, sigma, h, *, errors=True, first=None, pairs=Non
         st = hessian_stencil(obj, x, f0, np.minimum(st.h, st2.h / 2.0), (st.I, st.J))
         st2 = hessian_stencil(obj, x, f0, 2.0 * st.h, (st.I, st.J))   # shrink together
     onesided = _union(st.onesided, st2.onesided)
-    _, xp, xm = representable(x, st.h)
-    vals = obj.values(axis_changes(x, xp, xm))
+    vals = obj.values(axis_batch(x, st.xp, st.xm))
     skip = np.zeros(n, dtype=np.bool_) if onesided is None else onesided
     eps_x = float(np.finfo(x.dtype).eps)
     s_jump, fmax3 = jump_amplitude(vals[:n], vals[n:], f0, st.h, st.g, st.d, st2.g, st2.d,
@@ -185,14 +195,15 @@ def hessian_estimate(obj, x, f0, sigma, h, *, errors=True, first=None, pairs=Non
     smooth = not s_jump > K_NOISE * sigma_eff
     if not smooth:
         sigma_eff = max(sigma_eff, s_jump)
-    d, de, o, oe, g, ge = hessian_bounds(st.d, st2.d, st.o, st2.o, st.g, st2.g, st.I, st.J,
-                                         st.h, st.h2, x, sigma_eff, eps_x)
+    d, de, o, oe, g, ge, H, H_err = hessian_bounds(st.d, st2.d, st.o, st2.o, st.g, st2.g,
+                                                   st.I, st.J, st.h, st.h2, x, sigma_eff,
+                                                   eps_x, onesided is None)
     if onesided is not None:                 # order 1 near an edge: not estimated
         d, g, o = np.where(onesided, st.d, d), np.where(onesided, st.g, g), st.o.copy()
         de, ge = np.where(onesided, np.nan, de), np.where(onesided, np.nan, ge)
         oe = np.where(onesided[st.I] | onesided[st.J], np.nan, oe)
-    return HessianEstimate(assemble(n, st.I, st.J, d, o), assemble(n, st.I, st.J, de, oe),
-                           g, ge, st.h, float(sigma_eff), smooth, st)
+        H, H_err = assemble(n, st.I, st.J, d, o), assemble(n, st.I, st.J, de, oe)
+    return HessianEstimate(H, H_err, g, ge, st.h, float(sigma_eff), smooth, st)
 
 
 def _union(a, b):
@@ -207,7 +218,7 @@ def _axis_values(obj, x, f0, h, central):
     n = x.shape[0]
     for attempt in range(SHRINK_TRIES + 1):
         he, xp, xm = representable(x, h)
-        vals = obj.values(axis_changes(x, xp, xm if central else None))
+        vals = obj.values(axis_batch(x, xp, xm if central else None))
         bad = ~np.isfinite(vals[:n]) | (~np.isfinite(vals[n:]) if central else False)
         if not bad.any() or attempt == SHRINK_TRIES:
             break
@@ -271,7 +282,7 @@ def _hv_values(obj, x, v, e, h):
     for s in (1.0, -1.0):
         base = (x + (s * e * v).astype(x.dtype)).astype(x.dtype)
         _, bp, bm = representable(base, h)
-        vals = obj.values(axis_changes(base, bp, bm))
+        vals = obj.values(axis_batch(base, bp, bm))
         if not np.all(np.isfinite(vals)):
             raise NonFiniteError(f"f is not finite at a stencil point near x = {x}")
         n = x.shape[0]

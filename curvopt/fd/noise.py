@@ -139,21 +139,26 @@ def _gamma(m):
     return _GAMMA[m]
 
 
-def _line_values(obj, x, u, delta, m):
-    """f at x + t delta p, t = -m/2..m/2 except 0, p = u max(1, |x|): m new evaluations."""
+def _line_values(obj, x, u, delta, m, with_x=False):
+    """f at x + t delta p, t = -m/2..m/2 except 0, p = u max(1, |x|): m new evaluations
+    (``with_x``: f(x) first, in the same batch, m + 1)."""
     if m not in _T:
         _T[m] = np.array([k - m // 2 for k in range(m + 1) if k != m // 2], dtype=np.float64)
-    return obj.values(_line_points(x, u, _T[m], delta))
+    return obj.values(_line_points(x, u, _T[m], delta, with_x))
 
 
 @njit(cache=True)
-def _line_points(x, u, t, delta):  # pragma: no cover - jit
-    """Rows x + (t_k delta) p, p_i = u_i max(1, |x_i|), in x's dtype (float64 sum, rounded)."""
-    X = np.empty((t.shape[0], x.shape[0]), dtype=x.dtype)
+def _line_points(x, u, t, delta, with_x):  # pragma: no cover - jit
+    """Rows x + (t_k delta) p, p_i = u_i max(1, |x_i|), in x's dtype (float64 sum, rounded),
+    after x itself when ``with_x``."""
+    first = 1 if with_x else 0
+    X = np.empty((t.shape[0] + first, x.shape[0]), dtype=x.dtype)
     for i in range(x.shape[0]):
         p = u[i] * max(1.0, abs(np.float64(x[i])))
+        if with_x:
+            X[0, i] = x[i]
         for k in range(t.shape[0]):
-            X[k, i] = x[i] + (t[k] * delta) * p
+            X[first + k, i] = x[i] + (t[k] * delta) * p
     return X
 
 
@@ -196,7 +201,7 @@ def _curvature(vals, uu, delta, sigma, finite):
     return float(abs(d2) / ((mid * delta) ** 2 * uu))
 
 
-def estimate_noise(obj, x, f0, *, m=6, delta=1e-4, seed=0, max_tries=3):
+def estimate_noise(obj, x, f0=None, *, m=6, delta=1e-4, seed=0, max_tries=3):
     """Estimate the noise of f at x (ECnoise, More & Wild 2011): a :class:`NoiseEstimate`.
 
     Parameters
@@ -205,8 +210,9 @@ def estimate_noise(obj, x, f0, *, m=6, delta=1e-4, seed=0, max_tries=3):
         Its counters advance; nothing is stored on it.
     x : ndarray
         The point (the objective's dtype).
-    f0 : float
-        f(x), finite (not re-evaluated).
+    f0 : float, optional
+        f(x), finite (not re-evaluated). None: evaluated first, in the batch of the first
+        attempt's line (NonFiniteError, a ValueError, if not finite).
     m : int
         Number of differences (m + 1 points, m new evaluations per attempt).
     delta : float
@@ -216,15 +222,21 @@ def estimate_noise(obj, x, f0, *, m=6, delta=1e-4, seed=0, max_tries=3):
     max_tries : int
         Attempts with delta rescaled by 100.
     """
-    if not isfinite(f0):
-        raise NonFiniteError(f"f(x) = {f0} is not finite at x = {x}")
     start = obj.nfev
     u, uu = _direction(obj.n, seed)
+    first = None
+    if f0 is None:
+        first = _line_values(obj, x, u, delta, m, with_x=True)
+        f0 = float(first[0])
+    if not isfinite(f0):
+        raise NonFiniteError(f"f(x) = {f0} is not finite at the base point x = {x}")
     sigma, code, gamma = np.nan, -1, _gamma(m)
     for attempt in range(max_tries):
         if attempt:
             delta = delta / 100.0 if code >= 2 else delta * 100.0
-        vals_k, sigma_k, code_k = _line_noise(_line_values(obj, x, u, delta, m), f0, gamma)
+        line = first[1:] if attempt == 0 and first is not None else _line_values(obj, x, u,
+                                                                               delta, m)
+        vals_k, sigma_k, code_k = _line_noise(line, f0, gamma)
         if code_k == 3 and code == 1:     # constant at every scale tried, then undefined:
             break                         # the noise is below detection
         vals, sigma, code = vals_k, sigma_k, code_k

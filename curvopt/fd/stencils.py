@@ -15,8 +15,8 @@ free.) A dense Hessian costs f(x), 2n axis values and 4 values per pair i < j: 2
 A sparsity pattern restricts the pairs to its nonzeros (:func:`pair_index` or the
 caller's (I, J)).
 
-Stencils are described as :class:`curvopt.evaluation.Changes` (each point differs from x in
-one or two coordinates) and evaluated in one batch; results are kept in *entry form*:
+Stencils are described as :class:`curvopt.evaluation.PairBatch` (the moved coordinates of
+the axis points and the pairs, never the points) and evaluated in one batch; results are kept in *entry form*:
 the diagonal ``d`` (n), the pair entries ``o`` (one per (I[k], J[k])) and the gradient
 ``g`` (n), assembled into a matrix only at the end (:func:`assemble`).
 
@@ -28,10 +28,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from curvopt.evaluation import Changes
+from curvopt.evaluation import PairBatch
 
-__all__ = ["representable_steps", "step_rounds_to_zero", "pair_index", "hessian_index",
-           "hessian_batch", "combine_pairs", "axis_changes", "combine_gradient", "assemble",
+__all__ = ["representable_steps", "step_rounds_to_zero", "pair_index",
+           "hessian_batch", "combine_pairs", "axis_batch", "combine_gradient", "assemble",
            "touched_by_nonfinite"]
 
 _PAIRS = {}
@@ -71,93 +71,68 @@ def step_rounds_to_zero(he):
 
 
 @njit(cache=True)
-def _hessian_rows(x, h, I, J):  # pragma: no cover - jit
-    """(points, bad, a, b): points = (h, h2, xp, xm, xp2, xm2), the representable steps h
-    and h2 = 2h and their points (:func:`curvopt.fd.steps.representable`); bad = 0, or
-    1 (h) or 2 (h2) when a step rounds to zero; a, b: the values of a Hessian batch's
-    changed coordinates (see :func:`hessian_index` for which coordinates)."""
+def _hessian_points(x, h):  # pragma: no cover - jit
+    """(points, bad): points = (h, h2, xp, xm, xp2, xm2), the representable steps h and
+    h2 = 2h and their points (:func:`curvopt.fd.steps.representable`); bad = 0, or 1 (h)
+    or 2 (h2) when a step rounds to zero."""
     h, xp, xm, ok = representable_steps(x, h)
     h2, xp2, xm2, ok2 = representable_steps(x, 2.0 * h)
     bad = 0 if ok and ok2 else 1 if not ok else 2
-    n, npairs = x.shape[0], I.shape[0]
-    m = 2 * n + 4 * npairs
-    a_, b_ = np.empty(m, x.dtype), np.empty(m, x.dtype)
-    for i in range(n):
-        a_[i], b_[i] = xp2[i], x[i]
-        a_[n + i], b_[n + i] = xm2[i], x[i]
-    for k in range(npairs):
-        i, j, r = I[k], J[k], 2 * n + 4 * k
-        a_[r], b_[r] = xp[i], xp[j]
-        a_[r + 1], b_[r + 1] = xp[i], xm[j]
-        a_[r + 2], b_[r + 2] = xm[i], xp[j]
-        a_[r + 3], b_[r + 3] = xm[i], xm[j]
-    return (h, h2, xp, xm, xp2, xm2), bad, a_, b_
-
-
-_INDEX = {}
-
-
-def hessian_index(n, I, J):
-    """(i, j): the changed coordinates of a Hessian batch (layout in the module
-    docstring; j = -1 on the axis points). Kept for the last two (n, I, J) seen: they
-    depend on the pairs only, and writing them costs as much as the values' part. The
-    arrays are shared between batches and never written."""
-    hit = _INDEX.get(n)
-    if hit is not None and hit[0] is I and hit[1] is J:
-        return hit[2], hit[3]
-    axis = np.arange(n, dtype=np.int64)
-    i_ = np.concatenate([axis, axis, np.repeat(I.astype(np.int64), 4)])
-    j_ = np.concatenate([np.full(2 * n, -1, np.int64), np.repeat(J.astype(np.int64), 4)])
-    _INDEX.pop(n, None)
-    if len(_INDEX) >= 2:
-        _INDEX.pop(next(iter(_INDEX)))
-    _INDEX[n] = (I, J, i_, j_)
-    return i_, j_
+    return (h, h2, xp, xm, xp2, xm2), bad
 
 
 def hessian_batch(x, h, I, J):
-    """(batch, points): the Hessian stencil at target steps h as :class:`Changes` (layout
-    in the module docstring), and points = (h, h2, xp, xm, xp2, xm2), its representable
+    """(batch, points): the Hessian stencil at target steps h as a
+    :class:`~curvopt.evaluation.PairBatch` (axis points at +-2h, corners at +-h; layout in
+    the module docstring), and points = (h, h2, xp, xm, xp2, xm2), its representable
     steps h and h2 = 2h and their points; ValueError as
     :func:`curvopt.fd.steps.representable` when a step rounds to zero."""
-    points, bad, a_, b_ = _hessian_rows(np.ascontiguousarray(x),
-                                        np.ascontiguousarray(h, dtype=np.float64), I, J)
+    x = np.ascontiguousarray(x)
+    points, bad = _hessian_points(x, np.ascontiguousarray(h, dtype=np.float64))
     if bad:
         raise step_rounds_to_zero(points[bad - 1])
-    i_, j_ = hessian_index(x.shape[0], I, J)
-    return Changes(x, i_, a_, j_, b_), points
+    _, _, xp, xm, xp2, xm2 = points
+    return PairBatch(x, xp2, xm2, xp, xm, I, J), points
 
 
 @njit(cache=True)
-def combine_pairs(f0, vals, I, J, h, h2):  # pragma: no cover - jit
-    """(d, o, g, fmax, nbad): diagonal, pair entries and central gradient from a Hessian
-    batch, with max |f| over f0 and the finite values and the number of non-finite ones."""
+def combine_pairs(f0, vals, I, J, h, h2, dense=False):  # pragma: no cover - jit
+    """(d, o, g, H, fmax, nbad): diagonal, pair entries and central gradient from a Hessian
+    batch; with ``dense`` also H assembled from them (pairs not in (I, J) are 0; else an
+    empty (0, 0) array); max |f| over f0 and the finite values and the number of
+    non-finite ones."""
     n = h.shape[0]
     d, g, o = np.empty(n), np.empty(n), np.empty(I.shape[0])
+    H = np.zeros((n, n) if dense else (0, 0))
     for i in range(n):
         fp, fm = vals[i], vals[n + i]
         d[i] = ((fp - f0) + (fm - f0)) / (h2[i] * h2[i])
         g[i] = (fp - fm) / (2.0 * h2[i])
+        if dense:
+            H[i, i] = d[i]
     for k in range(I.shape[0]):
         r = 2 * n + 4 * k
         o[k] = ((vals[r] - vals[r + 1]) - (vals[r + 2] - vals[r + 3])) / (4.0 * h[I[k]] * h[J[k]])
+        if dense:
+            H[I[k], J[k]] = H[J[k], I[k]] = o[k]
     fmax, nbad = abs(f0), 0
     for v in vals:
         if np.isfinite(v):
             fmax = max(fmax, abs(v))
         else:
             nbad += 1
-    return d, o, g, fmax, nbad
+    return d, o, g, H, fmax, nbad
 
 
-def axis_changes(x, xp, xm=None):
-    """Points x with x_i -> xp_i (i = 0..n-1), then, if given, x with x_i -> xm_i."""
-    n = x.shape[0]
-    idx = np.arange(n, dtype=np.int64)
-    a = xp if xm is None else np.concatenate([xp, xm])
-    i = idx if xm is None else np.concatenate([idx, idx])
-    return Changes(x, i, np.ascontiguousarray(a, dtype=x.dtype), np.full(i.shape[0], -1, np.int64),
-                   np.ascontiguousarray(a, dtype=x.dtype))
+_NO_PAIRS = np.empty(0, np.int64)
+
+
+def axis_batch(x, xp, xm=None):
+    """Points x with x_i -> xp_i (i = 0..n-1), then, if given, x with x_i -> xm_i (a
+    :class:`~curvopt.evaluation.PairBatch` without pairs)."""
+    up = np.ascontiguousarray(xp, dtype=x.dtype)
+    um = up[:0] if xm is None else np.ascontiguousarray(xm, dtype=x.dtype)
+    return PairBatch(x, up, um, up[:0], up[:0], _NO_PAIRS, _NO_PAIRS)
 
 
 def combine_gradient(f0, vals, h, central):
