@@ -19,8 +19,9 @@ child is ``-c`` code, and a baseline whose ``Objective`` switches on the objecti
 flag then takes the same closure path as for any ``@njit`` function):
 
 - the chained Rosenbrock sum_{i<n-1} 100 (x_{i+1} - x_i^2)^2 + (1 - x_i)^2 at
-  x = (-1.2, 1, -1.2, 1, ...), n = 50, 100, 200 (every i: not bench_hessian's pairwise
-  extended Rosenbrock);
+  x = (-1.2, 1, -1.2, 1, ...), n = 50, 100, 200;
+- bench_hessian's pairwise (extended) Rosenbrock, the same sum over even i only (half the
+  terms: the cheapest objective of the set), at the same x, n = 50 and 100;
 - bench_hessian's logistic NLL over 100 rows at n = 50, w = 0.1, A from seed 9.
 
 For each objective, n and mode (``hessian(error=False)``, ``hessian(error=True)``) a child
@@ -82,8 +83,19 @@ def chained_rosenbrock(x):
     return s
 
 
+@njit
+def pairwise_rosenbrock(x):
+    s = 0.0
+    for i in range(0, x.shape[0] - 1, 2):
+        t = x[i + 1] - x[i] * x[i]
+        s += 100.0 * t * t + (1.0 - x[i]) * (1.0 - x[i])
+    return s
+
+
 if objective == "chained-rosen":
     f, x, args = chained_rosenbrock, np.tile([-1.2, 1.0], n // 2), ()
+elif objective == "pairwise-rosen":
+    f, x, args = pairwise_rosenbrock, np.tile([-1.2, 1.0], n // 2), ()
 else:
     A = np.random.default_rng(9).standard_normal((100, n))
     f, x, args = logistic100, 0.1 * np.ones(n), (A,)
@@ -134,7 +146,7 @@ def run_child(tree, objective, n, pass_s, reps):
     tree : Path
         Root of the tree whose ``curvopt`` is imported.
     objective : str
-        ``"chained-rosen"`` or ``"logistic100"``.
+        ``"chained-rosen"``, ``"pairwise-rosen"`` or ``"logistic100"``.
     n : int
         Dimension.
     pass_s : float
@@ -234,7 +246,8 @@ def main():
     ap.add_argument("--rev", default=DEFAULT_REV, help=f"baseline commit (default {DEFAULT_REV})")
     opts = ap.parse_args()
     cases = ([("chained-rosen", 50)] if opts.quick else
-             [("chained-rosen", n) for n in (50, 100, 200)] + [("logistic100", 50)])
+             [("chained-rosen", n) for n in (50, 100, 200)]
+             + [("pairwise-rosen", n) for n in (50, 100)] + [("logistic100", 50)])
     pairs, pass_s = (1, 0.05) if opts.quick else (2, 0.2)
     ids = tree_ids(ROOT, opts.rev)
     tmp = Path(tempfile.mkdtemp(prefix="curvopt-baseline-"))
