@@ -170,7 +170,7 @@ def curvature_at(obj, x, f, g, rel, sigma, *, sparsity=None, errors=False):
 def _stencil_hessian(obj, x, f, st, h):
     """Sparse H from the pattern stencil at steps h (diagonal at 2h), its values taken as
     one :class:`~curvopt.evaluation.PairBatch` (no point is materialised)."""
-    batch, (he, he2, *_) = hessian_batch(x, h, st.I.astype(np.int64), st.J.astype(np.int64))
+    batch, he, he2 = hessian_batch(x, h, st.I.astype(np.int64), st.J.astype(np.int64))
     vals = obj.values(batch)
     if not np.all(np.isfinite(vals)):
         raise NonFiniteError(f"f is not finite at a sparse-stencil point near x = {x}")

@@ -117,9 +117,10 @@ class HessianEstimate:
     stencil: Stencil
 
 
-def _evaluate_stencil(obj, x, f0, h, I, J):
-    batch, points = hessian_batch(x, h, I, J)
-    return obj.values(batch), points
+def _evaluate_stencil(obj, x, h, I, J):
+    """(values, batch, h, h2): the Hessian stencil at target steps h, evaluated."""
+    batch, he, he2 = hessian_batch(x, h, I, J)
+    return obj.values(batch), batch, he, he2
 
 
 def hessian_stencil(obj, x, f0, h, pairs=None, dense=False):
@@ -134,26 +135,25 @@ def hessian_stencil(obj, x, f0, h, pairs=None, dense=False):
     I, J = pair_index(n) if pairs is None else pairs
     h = np.asarray(h, dtype=np.float64)
     for attempt in range(SHRINK_TRIES + 1):
-        vals, pts = _evaluate_stencil(obj, x, f0, h, I, J)
-        d, o, g, H, fmax, nbad = combine_pairs(float(f0), vals, I, J, pts[0], pts[1],
-                                               dense)
+        vals, batch, he, he2 = _evaluate_stencil(obj, x, h, I, J)
+        d, o, g, H, fmax, nbad = combine_pairs(float(f0), vals, I, J, he, he2, dense)
         if nbad == 0:
             break
         bad = touched_by_nonfinite(vals, I, J, n)
         if attempt == SHRINK_TRIES:
             break
-        h = np.where(bad, pts[0] / 8.0, pts[0])
-    h, h2, fmax = pts[0], pts[1], float(fmax)
+        h = np.where(bad, he / 8.0, he)
+    fmax = float(fmax)
     onesided = None
     if nbad:
-        onesided = one_sided(obj, x, float(f0), vals, I, J, pts, d, o, g)
+        onesided = one_sided(obj, batch, float(f0), vals, d, o, g)
         if onesided is None:
             raise NonFiniteError(
                 f"f is not finite on both sides of a finite-difference stencil near x = {x}"
                 ": no one-sided formula applies; the point is too close to where f is "
                 "undefined")
-    return Stencil(d, o, g, h, h2, I, J, fmax, onesided,
-                   H if dense and onesided is None else None, pts[2], pts[3])
+    return Stencil(d, o, g, he, he2, I, J, fmax, onesided,
+                   H if dense and onesided is None else None, batch.xp, batch.xm)
 
 
 def hessian_estimate(obj, x, f0, sigma, h, *, errors=True, first=None, pairs=None):

@@ -19,15 +19,18 @@ __all__ = ["one_sided"]
 _QUADRANTS = ((1, 1), (1, -1), (-1, 1), (-1, -1))
 
 
-def one_sided(obj, x, f0, vals, I, J, pts, d, o, g):
+def one_sided(obj, batch, f0, vals, d, o, g):
     """Replace (in place) entries of d, o, g whose central formula meets a non-finite value.
 
-    ``vals`` is the Hessian batch (layout of :mod:`curvopt.fd.stencils`), ``pts`` =
-    (h, h2, xp, xm, xp2, xm2). Returns the mask of coordinates with a one-sided entry,
-    or None when some entry has no finite one-sided formula.
+    ``batch`` is the Hessian stencil (a :class:`~curvopt.evaluation.PairBatch`: x, its
+    axis points x -+ 2h in ``up``/``um``, x -+ h in ``xp``/``xm``, the pairs I, J) and
+    ``vals`` its values (layout of :mod:`curvopt.fd.stencils`). Returns the mask of
+    coordinates with a one-sided entry, or None when some entry has no finite one-sided
+    formula.
     """
+    x, xp, xm, xp2, xm2, I, J = (batch.x, batch.xp, batch.xm, batch.up, batch.um, batch.I,
+                                 batch.J)
     n = x.shape[0]
-    h, h2, xp, xm, xp2, xm2 = pts
     x64 = x.astype(np.float64)
     mask = np.zeros(n, dtype=bool)
     fp2, fm2 = vals[:n], vals[n:2 * n]

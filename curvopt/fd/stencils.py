@@ -82,17 +82,17 @@ def _hessian_points(x, h):  # pragma: no cover - jit
 
 
 def hessian_batch(x, h, I, J):
-    """(batch, points): the Hessian stencil at target steps h as a
-    :class:`~curvopt.evaluation.PairBatch` (axis points at +-2h, corners at +-h; layout in
-    the module docstring), and points = (h, h2, xp, xm, xp2, xm2), its representable
-    steps h and h2 = 2h and their points; ValueError as
-    :func:`curvopt.fd.steps.representable` when a step rounds to zero."""
+    """(batch, h, h2): the Hessian stencil at target steps h as a
+    :class:`~curvopt.evaluation.PairBatch` (axis points x -+ h2_i e_i in ``up``/``um``,
+    corners from x -+ h in ``xp``/``xm``; layout in the module docstring) and its
+    representable steps h and h2 = 2h; ValueError as :func:`curvopt.fd.steps.representable`
+    when a step rounds to zero."""
     x = np.ascontiguousarray(x)
     points, bad = _hessian_points(x, np.ascontiguousarray(h, dtype=np.float64))
     if bad:
         raise step_rounds_to_zero(points[bad - 1])
-    _, _, xp, xm, xp2, xm2 = points
-    return PairBatch(x, xp2, xm2, xp, xm, I, J), points
+    he, he2, xp, xm, xp2, xm2 = points
+    return PairBatch(x, xp2, xm2, xp, xm, I, J), he, he2
 
 
 @njit(cache=True)
