@@ -245,10 +245,9 @@ def test_cheap_gradient_counts_and_bound():
     assert abs(r.value[1] - 2.0) <= r.error[1]
 
 
-def test_dense_assembly_in_the_combine_and_bound_kernels_is_assemble():
-    """combine_pairs and hessian_bounds assemble H (and its bound) in the same pass when
-    asked: the same matrices as assemble() of their entry form, on a partial pattern too."""
-    from curvopt.fd.bounds import hessian_bounds
+def test_dense_assembly_in_the_combine_kernel_is_assemble():
+    """combine_pairs assembles H in the same call when asked: the same matrix as
+    assemble() of its entry form, on a partial pattern too."""
     from curvopt.fd.stencils import assemble, combine_pairs
     rng = np.random.default_rng(3)
     n = 5
@@ -260,9 +259,3 @@ def test_dense_assembly_in_the_combine_and_bound_kernels_is_assemble():
         d, o, g, H, _, _ = combine_pairs(0.5, vals, I_, J_, h, h2, True)
         assert np.array_equal(H, assemble(n, I_, J_, d, o))
         assert combine_pairs(0.5, vals, I_, J_, h, h2)[3].shape == (0, 0)
-        d2, o2, g2 = d + 1e-3, o - 1e-3, g + 1e-3
-        out = hessian_bounds(d, d2, o, o2, g, g2, I_, J_, h, h2, rng.standard_normal(n),
-                             1e-12, 2.2e-16, True)
-        de, db, oe, ob = out[:4]
-        assert np.array_equal(out[6], assemble(n, I_, J_, de, oe))
-        assert np.array_equal(out[7], assemble(n, I_, J_, db, ob))

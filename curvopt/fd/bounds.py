@@ -58,17 +58,14 @@ def _pick(D, D2, rnd, rnd2, stp):  # pragma: no cover - jit
 
 
 @njit(cache=True)
-def hessian_bounds(d, d2, o, o2, g, g2, I, J, h, h2, x, sigma, eps_x,
-                   dense=False):  # pragma: no cover - jit
-    """Entry form (d, d_err, o, o_err, g, g_err) from the stencils at h and 2h, and with
-    ``dense`` H and its bound assembled (pairs not in (I, J) are 0; else (0, 0) arrays).
+def hessian_bounds(d, d2, o, o2, g, g2, I, J, h, h2, x, sigma, eps_x):  # pragma: no cover
+    """Entry form (d, d_err, o, o_err, g, g_err) from the stencils at h and 2h.
 
     Rounding K sigma / (h_i h_j) for pairs, 4 K sigma / h2_i^2 for the diagonal, K sigma /
     h2_i for the gradient; the 2h stencil's terms are 4x (gradient 2x) smaller."""
     n, ks = h.shape[0], K_NOISE * sigma
     de, db, ge, gb = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     oe, ob = np.empty(I.shape[0]), np.empty(I.shape[0])
-    H, E = np.zeros((n, n) if dense else (0, 0)), np.zeros((n, n) if dense else (0, 0))
     for i in range(n):
         xi = abs(np.float64(x[i])) / h[i]
         rnd = 4.0 * ks / (h2[i] * h2[i])
@@ -83,13 +80,7 @@ def hessian_bounds(d, d2, o, o2, g, g2, I, J, h, h2, x, sigma, eps_x,
         xs = abs(np.float64(x[i])) / h[i] + abs(np.float64(x[j])) / h[j]
         stp = max(abs(o[k]), abs(o2[k])) * (4.0 * eps_x * xs + 8.0 * EPS64)
         oe[k], ob[k] = _pick(o[k], o2[k], rnd, rnd / 4.0, stp)
-        if dense:
-            H[i, j] = H[j, i] = oe[k]
-            E[i, j] = E[j, i] = ob[k]
-    if dense:
-        for i in range(n):
-            H[i, i], E[i, i] = de[i], db[i]
-    return de, db, oe, ob, ge, gb, H, E
+    return de, db, oe, ob, ge, gb
 
 
 @njit(cache=True)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from curvopt.evaluation import PairBatch
 from curvopt.fd.bounds import (K_NOISE, S_TRUNC, gradient_bound, hessian_bounds,
                                jump_amplitude, rounding_bound, step_term)
 from curvopt.fd.onesided import one_sided
@@ -79,7 +80,8 @@ class Stencil:
     """One Hessian stencil in entry form: diagonal ``d``, pair entries ``o`` for the pairs
     (I, J), the central gradient ``g`` read at the axis points +-h2 (h2 ~ 2h), steps,
     max |f| over its finite values, the coordinates whose entries are one-sided, H when it
-    was assembled with the entries (``dense``) and the points x -+ h (``xp``, ``xm``)."""
+    was assembled with the entries (``dense``) and the stencil's description (``batch``,
+    a :class:`~curvopt.evaluation.PairBatch`: its points x -+ h are ``batch.xp/xm``)."""
 
     d: np.ndarray
     o: np.ndarray
@@ -91,8 +93,7 @@ class Stencil:
     fmax: float
     onesided: np.ndarray | None = None
     dense: np.ndarray | None = None
-    xp: np.ndarray | None = None
-    xm: np.ndarray | None = None
+    batch: PairBatch | None = None
 
     @property
     def H(self):
@@ -153,7 +154,7 @@ def hessian_stencil(obj, x, f0, h, pairs=None, dense=False):
                 ": no one-sided formula applies; the point is too close to where f is "
                 "undefined")
     return Stencil(d, o, g, he, he2, I, J, fmax, onesided,
-                   H if dense and onesided is None else None, batch.xp, batch.xm)
+                   H if dense and onesided is None else None, batch)
 
 
 def hessian_estimate(obj, x, f0, sigma, h, *, errors=True, first=None, pairs=None):
@@ -186,7 +187,7 @@ def hessian_estimate(obj, x, f0, sigma, h, *, errors=True, first=None, pairs=Non
         st = hessian_stencil(obj, x, f0, np.minimum(st.h, st2.h / 2.0), (st.I, st.J))
         st2 = hessian_stencil(obj, x, f0, 2.0 * st.h, (st.I, st.J))   # shrink together
     onesided = _union(st.onesided, st2.onesided)
-    vals = obj.values(axis_batch(x, st.xp, st.xm))
+    vals = obj.values(axis_batch(x, st.batch.xp, st.batch.xm))
     skip = np.zeros(n, dtype=np.bool_) if onesided is None else onesided
     eps_x = float(np.finfo(x.dtype).eps)
     s_jump, fmax3 = jump_amplitude(vals[:n], vals[n:], f0, st.h, st.g, st.d, st2.g, st2.d,
@@ -195,15 +196,14 @@ def hessian_estimate(obj, x, f0, sigma, h, *, errors=True, first=None, pairs=Non
     smooth = not s_jump > K_NOISE * sigma_eff
     if not smooth:
         sigma_eff = max(sigma_eff, s_jump)
-    d, de, o, oe, g, ge, H, H_err = hessian_bounds(st.d, st2.d, st.o, st2.o, st.g, st2.g,
-                                                   st.I, st.J, st.h, st.h2, x, sigma_eff,
-                                                   eps_x, onesided is None)
+    d, de, o, oe, g, ge = hessian_bounds(st.d, st2.d, st.o, st2.o, st.g, st2.g, st.I, st.J,
+                                         st.h, st.h2, x, sigma_eff, eps_x)
     if onesided is not None:                 # order 1 near an edge: not estimated
         d, g, o = np.where(onesided, st.d, d), np.where(onesided, st.g, g), st.o.copy()
         de, ge = np.where(onesided, np.nan, de), np.where(onesided, np.nan, ge)
         oe = np.where(onesided[st.I] | onesided[st.J], np.nan, oe)
-        H, H_err = assemble(n, st.I, st.J, d, o), assemble(n, st.I, st.J, de, oe)
-    return HessianEstimate(H, H_err, g, ge, st.h, float(sigma_eff), smooth, st)
+    return HessianEstimate(assemble(n, st.I, st.J, d, o), assemble(n, st.I, st.J, de, oe),
+                           g, ge, st.h, float(sigma_eff), smooth, st)
 
 
 def _union(a, b):

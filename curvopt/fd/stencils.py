@@ -96,6 +96,17 @@ def hessian_batch(x, h, I, J):
 
 
 @njit(cache=True)
+def _assemble(n, I, J, d, o):  # pragma: no cover - jit
+    H = np.zeros((n, n))
+    for k in range(I.shape[0]):
+        H[I[k], J[k]] = o[k]
+        H[J[k], I[k]] = o[k]
+    for i in range(n):
+        H[i, i] = d[i]
+    return H
+
+
+@njit(cache=True)
 def combine_pairs(f0, vals, I, J, h, h2, dense=False):  # pragma: no cover - jit
     """(d, o, g, H, fmax, nbad): diagonal, pair entries and central gradient from a Hessian
     batch; with ``dense`` also H assembled from them (pairs not in (I, J) are 0; else an
@@ -103,18 +114,14 @@ def combine_pairs(f0, vals, I, J, h, h2, dense=False):  # pragma: no cover - jit
     non-finite ones."""
     n = h.shape[0]
     d, g, o = np.empty(n), np.empty(n), np.empty(I.shape[0])
-    H = np.zeros((n, n) if dense else (0, 0))
     for i in range(n):
         fp, fm = vals[i], vals[n + i]
         d[i] = ((fp - f0) + (fm - f0)) / (h2[i] * h2[i])
         g[i] = (fp - fm) / (2.0 * h2[i])
-        if dense:
-            H[i, i] = d[i]
     for k in range(I.shape[0]):
         r = 2 * n + 4 * k
         o[k] = ((vals[r] - vals[r + 1]) - (vals[r + 2] - vals[r + 3])) / (4.0 * h[I[k]] * h[J[k]])
-        if dense:
-            H[I[k], J[k]] = H[J[k], I[k]] = o[k]
+    H = _assemble(n, I, J, d, o) if dense else np.zeros((0, 0))
     fmax, nbad = abs(f0), 0
     for v in vals:
         if np.isfinite(v):
@@ -141,17 +148,6 @@ def combine_gradient(f0, vals, h, central):
     if central:
         return (vals[:n] - vals[n:]) / (2.0 * h)
     return (vals - f0) / h
-
-
-@njit(cache=True)
-def _assemble(n, I, J, d, o):  # pragma: no cover - jit
-    H = np.zeros((n, n))
-    for k in range(I.shape[0]):
-        H[I[k], J[k]] = o[k]
-        H[J[k], I[k]] = o[k]
-    for i in range(n):
-        H[i, i] = d[i]
-    return H
 
 
 def assemble(n, I, J, d, o):
